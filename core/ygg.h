@@ -1,0 +1,618 @@
+/*
+ * ygg.h - the core's private prototypes, grouped by the file that defines them.
+ * Nothing here is visible to plugins: their contract is include/ygg/plugin.h.
+ */
+#ifndef YGG_H
+#define YGG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "ygg/plugin.h"
+
+struct event_base;
+
+#define YGG_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* ---------------------------------------------------------------- log.c */
+/*
+ * One line per event to stderr: "yggd: level=warn task=bd-12 host=skadi msg=..."
+ * style is up to the caller; the functions add the program name and level.
+ * log_warn appends ": strerror(errno)", log_warnx does not.
+ */
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+void log_init(const char *progname, int verbose);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_warn(const char *fmt, ...) YGG_PRINTF_LIKE(1, 2);
+void log_warnx(const char *fmt, ...) YGG_PRINTF_LIKE(1, 2);
+void log_info(const char *fmt, ...) YGG_PRINTF_LIKE(1, 2);
+void log_debug(const char *fmt, ...) YGG_PRINTF_LIKE(1, 2);
+void log_vlog(enum log_level level, const char *fmt, va_list ap);
+/* Tests capture log lines: every line also goes to hook when set. */
+typedef void log_hook_cb(enum log_level level, const char *line, void *arg);
+void log_set_hook(log_hook_cb *hook, void *arg);
+/* Fatal start-up error: log and exit(status). Never from per-task code. */
+void fatalx(int status, const char *fmt, ...) YGG_PRINTF_LIKE(2, 3) __attribute__((noreturn));
+
+/* ---------------------------------------------------------------- util.c */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) YGG_PRINTF_LIKE(1, 2);
+
+/* A growable byte buffer, always NUL-terminated when p != NULL. */
+struct buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
+void buf_reserve(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) YGG_PRINTF_LIKE(2, 3);
+char *buf_steal(struct buf *b); /* returns p (never NULL), leaves b empty */
+
+/*
+ * Append s as a JSON string literal the way Go's encoding/json writes it (what bd
+ * writes): quotes, \" \\ \n \r \t, other controls as \u00XX, and <, >, & as
+ * \u003c \u003e \u0026, U+2028/2029 as \u2028 \u2029; invalid UTF-8 bytes as \ufffd.
+ */
+void json_append_string(struct buf *b, const char *s, size_t len);
+
+/* Wall clock and monotonic clock in nanoseconds. */
+int64_t now_wall_ns(void);
+int64_t now_mono_ns(void);
+/* 64-bit FNV-1a, for line hashing. */
+uint64_t hash64(const void *data, size_t len);
+/* Read a whole file; returns 0 and a NUL-terminated buffer, or -1 with errno set. */
+int read_file(const char *path, char **data, size_t *len);
+/* "a, b ,c" -> {"a","b","c"}; returns count, *out NULL-terminated array of new strings. */
+size_t split_list(const char *s, char ***out);
+void free_list(char **list);
+/* Join path parts; returns a new string. */
+char *path_join(const char *dir, const char *name);
+
+/* ---------------------------------------------------------------- timefmt.c */
+/*
+ * RFC 3339 timestamps as bd writes them: 0-9 fractional digits, "Z" or +hh:mm.
+ * parse: 0 and nanoseconds since the epoch (UTC), or -1 when not a timestamp.
+ */
+int time_parse(const char *s, size_t len, int64_t *ns);
+/*
+ * Format t in the same style as example (same fraction digits, same offset),
+ * into out (at least 40 bytes). When example is NULL or unparseable:
+ * UTC "2006-01-02T15:04:05.000000000Z"-less: RFC 3339 with nanoseconds and "Z".
+ */
+void time_format_like(int64_t t, const char *example, char *out, size_t outlen);
+/* A timestamp strictly later than old (in old's style), and not earlier than now. */
+void time_after(const char *old, int64_t now, char *out, size_t outlen);
+
+/* ---------------------------------------------------------------- config.c */
+enum store_kind { STORE_AUTO, STORE_JSONL, STORE_BD };
+enum sort_kind { SORT_PRIORITY, SORT_OLDEST, SORT_HYBRID };
+enum api_kind { API_OLLAMA, API_OPENAI };
+
+struct host_conf {
+	char *name;
+	char *url;   /* base URL without trailing slash, e.g. http://skadi:11434 */
+	enum api_kind api;
+	char *model;
+	int slots;
+	double timeout;         /* seconds, total per request; 0 = none */
+	double connect_timeout; /* seconds */
+	double idle_timeout;    /* seconds without a byte */
+	char *api_key_env;      /* name of the environment variable */
+	char *api_key_file;     /* path, must be 0600 or stricter */
+	char *options;          /* JSON object text merged into the request options, or NULL */
+	int fail_threshold;
+	double health_interval;
+	int line; /* where the section starts, for messages */
+};
+
+struct handler_conf {
+	char *type;   /* task type: the part after "handler." */
+	char *plugin; /* plugin name; defaults to the plugin serving this type */
+	char **hosts; /* ordered preference, NULL-terminated */
+	size_t nhosts;
+	char **labels;   /* NULL-terminated */
+	char **keywords; /* NULL-terminated, lower case */
+	bool is_default;
+	char *system_prompt; /* NULL = plugin's own */
+	int max_attempts;    /* 0 = global */
+	double timeout;      /* 0 = host's */
+	/* every key=value of the section, for api->task_config: NULL-terminated pairs */
+	char **kv;
+	int line;
+};
+
+struct ygg_config {
+	char *path; /* the file loaded */
+	char *dir;  /* its folder: relative paths resolve here */
+	enum store_kind store;
+	char *beads_dir;     /* absolute */
+	char *plugin_dir;    /* absolute */
+	char *artifacts_dir; /* absolute */
+	char *control;       /* "127.0.0.1:7411", "unix:/abs/path" or "off" */
+	char *control_token_file;
+	enum sort_kind sort;
+	double poll_interval;
+	char *assignee;
+	int max_attempts;
+	double shutdown_grace;
+	size_t max_response_bytes;
+	size_t max_comment_bytes;
+	int fail_threshold;     /* default for hosts */
+	double health_interval; /* default for hosts */
+	double backoff_base;    /* seconds, first retry delay */
+	double backoff_max;
+	char *bd_path;      /* the bd executable ("bd" = look up PATH) */
+	double bd_timeout;  /* seconds per bd call */
+	struct host_conf *hosts;
+	size_t nhosts;
+	struct handler_conf *handlers;
+	size_t nhandlers;
+};
+
+/*
+ * Load and check the whole file. On error returns -1 and *cause (caller frees)
+ * reads "FILE:LINE: key: what is wrong" (or "FILE: what is wrong").
+ */
+int config_load(const char *path, struct ygg_config **out, char **cause);
+/* The same, from text in memory (name is used in messages, dir for relative paths). */
+int config_parse(const char *text, const char *name, const char *dir, struct ygg_config **out, char **cause);
+void config_free(struct ygg_config *cfg);
+const struct host_conf *config_host(const struct ygg_config *cfg, const char *name);
+const struct handler_conf *config_handler(const struct ygg_config *cfg, const char *type);
+const char *api_kind_name(enum api_kind api);
+const char *sort_kind_name(enum sort_kind sort);
+int sort_kind_parse(const char *s, enum sort_kind *out);
+
+/* The six task types, in DESIGN order. */
+extern const char *const ygg_task_types[];
+
+/* ---------------------------------------------------------------- json_line.c */
+/*
+ * A lossless view of one JSONL line holding a JSON object: the spans of its
+ * top-level members. Nothing is copied; spans point into the line.
+ */
+struct json_member {
+	const char *key; /* the raw key literal without quotes (escapes undecoded) */
+	size_t key_len;
+	const char *val; /* the raw value text */
+	size_t val_len;
+};
+struct json_line {
+	const char *text;
+	size_t len;
+	struct json_member *m;
+	size_t n, cap;
+};
+/* Scan a line; 0 when it is exactly one JSON object (whitespace around allowed), else -1. */
+int json_line_scan(struct json_line *jl, const char *text, size_t len);
+void json_line_free(struct json_line *jl);
+const struct json_member *json_line_get(const struct json_line *jl, const char *key);
+/* Decode a JSON string literal (with quotes) into out; -1 when it is not a string. */
+int json_string_decode(const char *lit, size_t len, struct buf *out);
+/*
+ * Patching: produce a new line from jl where each named member's value is
+ * replaced by new raw JSON text, or appended before the closing brace when the key
+ * is absent (Go/bd style: no spaces). Untouched bytes stay byte for byte.
+ * A NULL value removes the member.
+ */
+struct json_edit {
+	const char *key;
+	const char *raw; /* raw JSON value text, or NULL to remove */
+};
+void json_line_patch(const struct json_line *jl, const struct json_edit *edits, size_t nedits, struct buf *out);
+/* Raw text of an array value with one more element (raw JSON) appended. */
+void json_array_append(const char *arr, size_t arr_len, const char *elem, size_t elem_len, struct buf *out);
+
+/* ---------------------------------------------------------------- issue.c */
+enum dep_type {
+	DEP_BLOCKS,
+	DEP_CONDITIONAL_BLOCKS,
+	DEP_PARENT_CHILD,
+	DEP_OTHER,
+};
+struct issue_dep {
+	char *depends_on; /* X depends on this id */
+	enum dep_type type;
+};
+/* The small per-issue record the scheduler and handlers use. */
+struct issue {
+	char *id;
+	char *title;
+	char *description;
+	char *design;
+	char *acceptance_criteria;
+	char *notes;
+	char *status;     /* "open" when missing */
+	char *issue_type; /* "task" when missing */
+	char *assignee;   /* NULL when missing or empty */
+	char *created_at; /* raw, may be NULL */
+	char *updated_at; /* raw, may be NULL */
+	int64_t created_ns; /* 0 when missing/unparseable */
+	int64_t defer_ns;   /* defer_until; 0 when none */
+	int priority;       /* 2 when missing */
+	bool pinned;
+	bool ephemeral;
+	char **labels; /* NULL-terminated, may be NULL */
+	size_t nlabels;
+	struct issue_dep *deps;
+	size_t ndeps;
+	int64_t max_comment_id; /* highest integer comment id seen, 0 none */
+	bool comment_ids_int;   /* comments use integer ids (pre-1.0 bd) */
+};
+/*
+ * Build an issue from a scanned line. Returns 0; 1 when the line is a JSON
+ * object that is not an issue (a "_type" other than "issue", or no "id");
+ * -1 when malformed for an issue (bad id type).
+ */
+int issue_from_line(const struct json_line *jl, struct issue **out);
+/* Build an issue from a json-c object (bd --json output). Same returns. */
+struct json_object;
+int issue_from_json(struct json_object *obj, struct issue **out);
+void issue_free(struct issue *is);
+bool issue_has_label(const struct issue *is, const char *label);
+
+/* ---------------------------------------------------------------- tracker.c */
+/*
+ * The jsonl file as lines: every line kept as raw bytes with its hash, the issue
+ * parsed from it when it is one. Reloading re-parses only lines whose hash changed.
+ */
+struct tracker_line {
+	char *raw; /* without the newline */
+	size_t len;
+	uint64_t hash;
+	struct issue *issue; /* NULL: blank, non-issue record or unparseable */
+	bool bad;            /* failed to parse (reported once) */
+};
+struct tracker {
+	struct tracker_line *lines;
+	size_t nlines;
+	bool trailing_newline; /* the file ended with "\n" */
+	bool crlf;             /* lines end with "\r\n" */
+	/* id -> index of the last line with that id (last wins) */
+	struct tracker_index *index;
+	uint64_t generation;  /* bumps when any issue changed */
+	size_t reparsed;      /* lines parsed by the last tracker_load (for benchmarks) */
+};
+struct tracker *tracker_new(void);
+void tracker_free(struct tracker *t);
+/* (Re)load from file contents; lines with an unchanged hash keep their parse. */
+int tracker_load(struct tracker *t, const char *data, size_t len, const char *name);
+const struct issue *tracker_get(const struct tracker *t, const char *id);
+/* Every issue (last line wins for duplicate ids), in file order. Array owned by t. */
+size_t tracker_issues(struct tracker *t, const struct issue ***out);
+
+/* A change yggd makes to one issue. */
+enum patch_op {
+	PATCH_CLAIM,    /* needs open (and ready); -> in_progress, assignee, started_at */
+	PATCH_CLOSE,    /* needs in_progress by assignee; -> closed, closed_at, close_reason */
+	PATCH_BLOCK,    /* needs in_progress by assignee; -> blocked */
+	PATCH_REOPEN,   /* needs in_progress by assignee; -> open, assignee cleared */
+	PATCH_COMMENT,  /* needs the issue to exist */
+};
+struct patch {
+	enum patch_op op;
+	char *id;
+	char *assignee; /* this daemon's assignee */
+	char *reason;   /* close_reason (CLOSE) */
+	char *comment;  /* comment text appended (any op), may be NULL */
+	char *author;   /* comment author */
+	int64_t now;    /* wall clock for timestamps */
+	int result;     /* out: 0 applied, PATCH_CONFLICT, PATCH_MISSING */
+	char *why;      /* out: human reason when not applied */
+};
+#define PATCH_CONFLICT 1
+#define PATCH_MISSING 2
+/*
+ * Apply patches to the tracker in memory (compare-and-set against its current
+ * content) and render the whole file into out. Each patch's result says whether
+ * it applied. Untouched lines are copied byte for byte.
+ */
+void tracker_apply(struct tracker *t, struct patch *patches, size_t n, struct buf *out);
+void patch_free_fields(struct patch *p);
+
+/* ---------------------------------------------------------------- ready.c */
+/*
+ * bd's ready rules over a set of issues, and the dispatch order. issues/n is
+ * every issue known; out receives the ready ones in order (array owned by the
+ * caller, elements borrowed from the input). now in ns.
+ */
+size_t ready_compute(const struct issue *const *issues, size_t n, int64_t now, enum sort_kind sort,
+    const struct issue ***out);
+/* Order an already-ready list (bd backend) in place. */
+void ready_sort(const struct issue **v, size_t n, int64_t now, enum sort_kind sort);
+/* Is one issue ready given the lookup of the others (the same rules, one issue). */
+
+/* ---------------------------------------------------------------- route.c */
+/* The task type for an issue (DESIGN "Routing"), or NULL when no handler takes it. */
+const struct handler_conf *route_issue(const struct ygg_config *cfg, const struct issue *is);
+
+
+/* ---------------------------------------------------------------- store.c, store_jsonl.c, store_bd.c */
+/*
+ * The task store: a view of the tracker plus asynchronous writes whose results
+ * come back as callbacks on the event loop. store.c picks the backend
+ * (store = auto | jsonl | bd) and forwards to it.
+ */
+struct store;
+enum store_op {
+	STORE_CLAIM,    /* open & ready -> in_progress, assignee = ours */
+	STORE_COMPLETE, /* in_progress & ours -> closed with close_reason, + comment */
+	STORE_FAIL,     /* in_progress & ours -> blocked, + comment (the reason) */
+	STORE_REOPEN,   /* in_progress & ours -> open, assignee cleared, + comment if any */
+	STORE_COMMENT,  /* add a comment only */
+};
+#define STORE_OK 0
+#define STORE_CONFLICT 1 /* a precondition failed: someone else changed the issue */
+#define STORE_ERROR (-1) /* could not write (I/O, bd failed); err says why */
+/* result is STORE_OK, STORE_CONFLICT or STORE_ERROR; err borrowed (NULL when ok). */
+typedef void store_done_cb(int result, const char *err, void *arg);
+/* The view changed (file edited, bd poll returned something new). */
+typedef void store_changed_cb(void *arg);
+
+struct store_ops {
+	const char *name; /* "jsonl" or "bd" */
+	int (*start)(struct store *st);
+	void (*stop)(struct store *st);
+	/* the ready issues in dispatch order, borrowed until the next change callback */
+	size_t (*ready)(struct store *st, int64_t now, const struct issue ***out);
+	/* any issue yggd knows by id (for cancellation checks), borrowed; NULL unknown */
+	const struct issue *(*lookup)(struct store *st, const char *id);
+	/* every issue in_progress with our assignee (crash recovery at start) */
+	size_t (*mine_in_progress)(struct store *st, const struct issue ***out);
+	void (*submit)(struct store *st, enum store_op op, const char *id, const char *reason,
+	    const char *comment, store_done_cb *cb, void *arg);
+	/* ask for a fresh look now (e.g. after our own write); may be a no-op */
+	void (*refresh)(struct store *st);
+	void (*free)(struct store *st);
+};
+
+struct store {
+	const struct store_ops *ops;
+	struct event_base *base;
+	const struct ygg_config *cfg; /* borrowed; replaced on reload via store_set_config */
+	store_changed_cb *changed_cb;
+	void *changed_arg;
+	void *impl;
+};
+
+/* Pick and create the backend; -1 with *cause when the tracker cannot be used. */
+struct store *store_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
+void store_free(struct store *st);
+void store_set_changed_cb(struct store *st, store_changed_cb *cb, void *arg);
+int store_start(struct store *st);
+void store_stop(struct store *st);
+size_t store_ready(struct store *st, int64_t now, const struct issue ***out);
+const struct issue *store_lookup(struct store *st, const char *id);
+size_t store_mine_in_progress(struct store *st, const struct issue ***out);
+void store_submit(struct store *st, enum store_op op, const char *id, const char *reason,
+    const char *comment, store_done_cb *cb, void *arg);
+void store_refresh(struct store *st);
+const char *store_name(const struct store *st);
+
+struct store *store_jsonl_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
+struct store *store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
+
+/* ---------------------------------------------------------------- http.c */
+/*
+ * libcurl multi driven by libevent (the hiperfifo pattern). One struct http per
+ * event loop; requests are streamed to data_cb as bytes arrive.
+ */
+struct http;
+struct http_req;
+struct http_opts {
+	const char *method; /* "GET" or "POST" */
+	const char *url;
+	const char *body; /* borrowed until done (copied by http_start) */
+	size_t body_len;
+	const char *const *headers; /* "Name: value", NULL-terminated, copied */
+	double connect_timeout;     /* seconds; 0 = curl default */
+	double idle_timeout;        /* seconds without a byte; 0 = none */
+	double total_timeout;       /* seconds; 0 = none */
+	size_t max_bytes;           /* abort when the body grows past this; 0 = no cap */
+};
+struct http_result {
+	int curl_code;       /* CURLcode; 0 ok */
+	long status;         /* HTTP status, 0 when none */
+	const char *error;   /* human text when curl_code != 0 or a cap hit, else NULL */
+	bool timed_out;      /* connect, idle or total timeout */
+	bool too_large;      /* max_bytes exceeded */
+	double retry_after;  /* seconds from Retry-After, -1 when absent */
+	double elapsed;      /* seconds */
+	const char *content_type; /* borrowed, may be NULL */
+};
+/* Return nonzero from data_cb to abort the transfer (reported as an error). */
+typedef int http_data_cb(const char *data, size_t len, void *arg);
+typedef void http_done_cb(const struct http_result *res, void *arg);
+
+struct http *http_new(struct event_base *base);
+void http_free(struct http *h); /* aborts outstanding requests without callbacks */
+/* Keep up to n connections per host (at least every host's slots). */
+void http_set_max_host_connections(struct http *h, long n);
+struct http_req *http_start(struct http *h, const struct http_opts *opts, http_data_cb *data_cb,
+    http_done_cb *done_cb, void *arg);
+/* Abort now: the connection is closed, done_cb is not called. */
+void http_cancel(struct http_req *req);
+size_t http_in_flight(const struct http *h);
+
+/* ---------------------------------------------------------------- llm.c, llm_stream.c */
+/* The plugin-visible request, filled by plugins through the host API. */
+struct llm_message {
+	char *role;
+	char *content;
+};
+struct ygg_request {
+	char *system;
+	struct llm_message *msgs;
+	size_t nmsgs;
+	/* options as name -> raw JSON text, in the order set */
+	char **opt_names;
+	char **opt_values;
+	size_t nopts;
+};
+void request_init(struct ygg_request *req);
+void request_clear(struct ygg_request *req);
+
+/* Failure classes, decided once, in the core (DESIGN "LLM hosts"). */
+enum fail_class {
+	FAIL_NONE,
+	FAIL_TRANSIENT,     /* retry with backoff */
+	FAIL_PERMANENT,     /* blocked at once */
+	FAIL_MODEL_MISSING, /* 404 model not found: next host */
+	FAIL_CANCELLED,
+};
+const char *fail_class_name(enum fail_class c);
+
+/* What a finished call produced. */
+struct ygg_reply {
+	char *content; /* assistant text, NUL-terminated */
+	size_t len;
+	char *model;   /* as reported by the server, may be NULL */
+	int64_t prompt_tokens;
+	int64_t completion_tokens;
+	double ttft;     /* seconds from send to first content byte, -1 none */
+	double duration; /* seconds from send to the end */
+	double gen_duration; /* server-reported generation time (s), -1 unknown */
+	bool done;       /* the stream ended properly (done:true / [DONE]) */
+	long status;
+	enum fail_class fail;
+	char *error;     /* why it failed, in words (server message when there is one) */
+	double retry_after; /* seconds, -1 none */
+};
+void reply_clear(struct ygg_reply *r);
+
+/*
+ * Incremental stream parsers: feed bytes as they arrive in any split; they build
+ * the reply. Both accept a non-streamed single JSON body too.
+ */
+struct llm_stream;
+struct llm_stream *llm_stream_new(enum api_kind api, size_t max_bytes);
+void llm_stream_free(struct llm_stream *s);
+/* 0 ok, -1 the stream is bad (error set in the reply); first-content time is noted */
+int llm_stream_feed(struct llm_stream *s, const char *data, size_t len);
+/* Call at end of body; -1 when it ended without a proper finish. */
+int llm_stream_finish(struct llm_stream *s);
+struct ygg_reply *llm_stream_reply(struct llm_stream *s); /* owned by s */
+/* Bytes of content received so far (for "first token" detection). */
+size_t llm_stream_content_len(const struct llm_stream *s);
+
+/* The HTTP body for a request to host (model, stream: true, options). */
+char *llm_request_body(const struct host_conf *host, const struct ygg_request *req, size_t *len);
+/* Path for the chat call ("/api/chat" or "/v1/chat/completions") and for probes. */
+const char *llm_chat_path(enum api_kind api);
+const char *llm_probe_path(enum api_kind api);
+/* Does a probe response body list the model? 1 yes, 0 no, -1 unparseable. */
+int llm_probe_has_model(enum api_kind api, const char *body, size_t len, const char *model);
+
+/* One chat call over http with streaming, classification and caps. */
+struct llm_call;
+typedef void llm_done_cb(struct ygg_reply *reply, void *arg); /* reply borrowed for the call */
+struct llm_call_opts {
+	const struct host_conf *host;
+	const char *api_key;  /* NULL none; never logged */
+	double total_timeout; /* seconds, 0 = host's */
+	size_t max_bytes;
+};
+struct llm_call *llm_call_start(struct http *h, const struct llm_call_opts *o,
+    const struct ygg_request *req, llm_done_cb *cb, void *arg);
+void llm_call_cancel(struct llm_call *c); /* aborts; cb not called */
+/* Classify an HTTP outcome (status + body text) into a failure class with words. */
+enum fail_class llm_classify(const struct http_result *res, const char *body, size_t len, char **why);
+
+/* ---------------------------------------------------------------- hostapi.c */
+/* The opaque plugin handles' real shapes. */
+struct ygg_task {
+	const struct issue *issue;           /* borrowed for the call */
+	const struct handler_conf *handler;  /* borrowed */
+	const struct host_conf *host;        /* borrowed, may be NULL outside dispatch */
+	const char *type;
+	const char *plugin_name;
+	int attempt;
+	char scratch[32]; /* formatted numbers for task_get */
+};
+struct artifact {
+	char *name; /* validated relative path */
+	char *data;
+	size_t len;
+};
+struct ygg_result {
+	char *text;
+	size_t len;
+	struct artifact *arts;
+	size_t narts;
+	char *fail_reason; /* set by result_fail */
+};
+void result_init(struct ygg_result *res);
+void result_clear(struct ygg_result *res);
+/* The table handed to every plugin's init. */
+const struct ygg_host_api *hostapi_get(void);
+/* Is name a safe relative artifact path? 0 yes, -1 no with *why (static text). */
+int artifact_name_check(const char *name, size_t len, const char **why);
+/* The standard user message for a task (the same as api->task_prompt). */
+char *task_prompt(const struct ygg_task *task);
+
+/* ---------------------------------------------------------------- plugin.c */
+struct plugin {
+	char *name;
+	char *version;
+	char *path;          /* the file it was loaded from */
+	const struct ygg_plugin *desc;
+	void *dl;
+	void *state;         /* from init */
+	int refs;            /* tasks in flight on this code, + 1 while current */
+	bool retired;        /* replaced: unload when refs reaches 0 */
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+	TAILQ_ENTRY(plugin) entry;
+};
+TAILQ_HEAD(plugin_list, plugin);
+/* A refusal, remembered for status output. */
+struct plugin_error {
+	char *path;
+	char *reason;
+	TAILQ_ENTRY(plugin_error) entry;
+};
+TAILQ_HEAD(plugin_error_list, plugin_error);
+
+struct plugin_set {
+	struct plugin_list loaded;        /* current plugins */
+	struct plugin_list retired;       /* replaced, waiting for tasks to end */
+	struct plugin_error_list errors;  /* refusals from the last scan */
+};
+void plugin_set_init(struct plugin_set *ps);
+void plugin_set_clear(struct plugin_set *ps); /* fini + dlclose everything */
+/*
+ * Load every *.so in dir that is not loaded yet (or changed). Refusals are
+ * logged (one line naming the file and the reason) and recorded; they never stop
+ * the others. Returns the number of plugins loaded by this call, -1 when the
+ * folder itself is unusable (*cause says why).
+ */
+int plugin_load_dir(struct plugin_set *ps, const char *dir, char **cause);
+/* Load one file (check, then init); 0 or -1 with *cause. */
+int plugin_load_file(struct plugin_set *ps, const char *path, char **cause);
+/* Check a file without keeping it loaded: 0, or -1 with *cause. */
+int plugin_check_file(const char *path, char **cause);
+struct plugin *plugin_find(struct plugin_set *ps, const char *name);
+struct plugin *plugin_for_type(struct plugin_set *ps, const char *type);
+/* Reference counting for tasks in flight. */
+void plugin_ref(struct plugin *p);
+void plugin_unref(struct plugin_set *ps, struct plugin *p);
+/* Which plugin serves handler h: h->plugin by name, else the one serving h->type. */
+struct plugin *plugin_for_handler(struct plugin_set *ps, const struct handler_conf *h);
+
+#endif /* YGG_H */
