@@ -406,6 +406,12 @@ const char *store_name(const struct store *st);
 
 struct store *store_jsonl_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
 struct store *store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
+/*
+ * Append complete JSONL lines (each without its newline) to beads_dir/issues.jsonl
+ * under the lock protocol (flock .jsonl.lock, re-read, temp file, fsync, rename,
+ * folder fsync), creating the file when missing. Used by `yggctl create`.
+ */
+int jsonl_append_lines(const char *beads_dir, const char *const *lines, size_t n, char **cause);
 
 /* ---------------------------------------------------------------- http.c */
 /*
