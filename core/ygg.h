@@ -621,4 +621,204 @@ void plugin_unref(struct plugin_set *ps, struct plugin *p);
 /* Which plugin serves handler h: h->plugin by name, else the one serving h->type. */
 struct plugin *plugin_for_handler(struct plugin_set *ps, const struct handler_conf *h);
 
+/* ---------------------------------------------------------------- artifact.c */
+/*
+ * Writing results to disk off the event loop: one worker thread takes jobs and
+ * hands finished ones back to the loop through a pipe.
+ */
+struct artifact_job;
+/* ok: 0 written, -1 failed (why says it, borrowed); dir: the folder written. */
+typedef void artifact_done_cb(int ok, const char *why, const char *dir, void *arg);
+struct artifact_writer;
+struct artifact_writer *artifact_writer_new(struct event_base *base);
+void artifact_writer_free(struct artifact_writer *w); /* waits for the thread */
+/*
+ * Queue writing root/<issue_id>/result.md (text) and each artifact under that
+ * folder. Names were checked by artifact_name_check; the writer checks again and
+ * never follows a symlink or leaves root/<issue_id>/. Takes copies.
+ */
+void artifact_write(struct artifact_writer *w, const char *root, const char *issue_id,
+    const char *text, size_t len, const struct artifact *arts, size_t narts,
+    artifact_done_cb *cb, void *arg);
+/* The same work, synchronously (tests, and the worker itself). */
+int artifact_write_sync(const char *root, const char *issue_id, const char *text, size_t len,
+    const struct artifact *arts, size_t narts, char **why);
+/* A safe folder name for an issue id (ids are not trusted): new string. */
+char *artifact_dir_name(const char *issue_id);
+
+/* ---------------------------------------------------------------- host.c */
+/* A GPU host as the daemon runs it: slots, health, counters. Survives reloads. */
+struct host {
+	char *name;
+	struct host_conf conf_copy; /* the current settings (strings owned) */
+	const struct host_conf *conf; /* == &conf_copy */
+	char *api_key;      /* from env or file; never logged */
+	int in_flight;      /* counted by the core: claims + requests */
+	int max_in_flight;  /* highest seen */
+	bool healthy;
+	bool removed;       /* gone from the config; kept until its tasks end */
+	int consecutive_failures;
+	char *last_error;
+	int64_t down_since;
+	struct event *probe_ev;
+	struct http_req *probe;
+	/* counters for status and metrics */
+	uint64_t done, failed, retried;
+	int64_t busy_ns;        /* integral of in_flight > 0 time */
+	int64_t busy_since;     /* when in_flight went from 0 to 1 */
+	int64_t slot_ns;        /* integral of in_flight over time */
+	int64_t last_change;
+	struct daemon *d;
+	TAILQ_ENTRY(host) entry;
+};
+TAILQ_HEAD(host_list, host);
+struct host *host_new(struct daemon *d, const struct host_conf *conf);
+void host_free(struct host *h);
+/* Replace settings (reload); keeps counters and in-flight. */
+void host_update(struct host *h, const struct host_conf *conf);
+bool host_has_free_slot(const struct host *h);
+void host_acquire(struct host *h);
+void host_release(struct host *h);
+/* Outcome of a request for health accounting. */
+void host_note_success(struct host *h);
+void host_note_failure(struct host *h, const char *why);
+struct host *host_find(struct daemon *d, const char *name);
+
+/* ---------------------------------------------------------------- task.c */
+enum task_state {
+	TASK_CLAIMING,  /* claim submitted */
+	TASK_RUNNING,   /* request in flight */
+	TASK_RETRY_WAIT,/* waiting for its backoff; holds no slot */
+	TASK_RETRY_DUE, /* backoff over; waits for a slot */
+	TASK_WRITING,   /* result being written / store write pending */
+	TASK_ABORTING,  /* shutdown: reopen pending */
+};
+/* A task yggd is working on: from the claim until the final store write. */
+struct task {
+	char *id;
+	struct issue *issue;      /* our own copy */
+	char *type;               /* handler type */
+	struct plugin *plugin;    /* referenced while the task lives */
+	struct host *host;        /* current host, NULL while waiting */
+	enum task_state state;
+	int attempt;              /* 1-based */
+	int max_attempts;
+	unsigned tried_model_missing; /* bit per host index in the handler list */
+	struct llm_call *call;
+	struct event *timer;      /* retry backoff / total timeout */
+	int64_t claimed_at;       /* mono ns */
+	int64_t started_at;       /* mono ns, current attempt */
+	char *last_error;
+	struct ygg_reply reply_copy; /* stats of the last reply */
+	struct daemon *d;
+	TAILQ_ENTRY(task) entry;
+};
+TAILQ_HEAD(task_list, task);
+/* Claim issue on host and run it. The daemon already took the slot. */
+struct task *task_start(struct daemon *d, const struct issue *is, const char *type,
+    struct plugin *p, struct host *h);
+/* A retry whose time came: run on host h (slot already taken). */
+void task_resume(struct task *t, struct host *h);
+/* Someone else moved the issue: abort and forget, their status stands. */
+void task_cancel(struct task *t, const char *why);
+/* Shutdown: abort the request and reopen the issue. */
+void task_abort_reopen(struct task *t, const char *why);
+struct task *task_find(struct daemon *d, const char *id);
+void task_free(struct task *t);
+
+/* ---------------------------------------------------------------- sched.c */
+/* Ask for a scheduling pass; passes coalesce to one per loop turn. */
+void sched_kick(struct daemon *d);
+/* The pass: place ready tasks and due retries on free slots, by priority. */
+void sched_run(struct daemon *d);
+/* Pick the host for handler h: first healthy one with a free slot, skipping
+ * hosts in skip_mask (bit per index in h->hosts). NULL when all are full/down. */
+struct host *sched_pick_host(struct daemon *d, const struct handler_conf *h, unsigned skip_mask);
+
+/* ---------------------------------------------------------------- stats.c */
+/* Counters and histograms for /status and /metrics. */
+#define STATS_BUCKETS 14
+extern const double stats_bucket_bounds[STATS_BUCKETS]; /* seconds, ascending */
+struct histogram {
+	uint64_t counts[STATS_BUCKETS + 1]; /* per bucket (not cumulative); last = +Inf */
+	double sum;
+	uint64_t count;
+};
+void histogram_observe(struct histogram *hg, double v);
+struct outcome_counter {
+	char *handler;
+	char *host;
+	char *outcome; /* "closed", "blocked", "retried", "cancelled", "reopened" */
+	uint64_t n;
+	TAILQ_ENTRY(outcome_counter) entry;
+};
+TAILQ_HEAD(outcome_list, outcome_counter);
+struct completion {
+	char id[64];
+	char host[64];
+	char handler[32];
+	char outcome[16];
+	double seconds;
+	int64_t when; /* wall ns */
+};
+#define STATS_RECENT 32
+struct stats {
+	struct outcome_list outcomes;
+	struct histogram duration; /* task request duration, s */
+	struct histogram ttft;     /* time to first token, s */
+	uint64_t prompt_tokens, completion_tokens;
+	struct completion recent[STATS_RECENT]; /* ring */
+	size_t nrecent, recent_next;
+};
+void stats_init(struct stats *s);
+void stats_clear(struct stats *s);
+void stats_outcome(struct stats *s, const char *handler, const char *host, const char *outcome);
+void stats_completion(struct stats *s, const char *id, const char *host, const char *handler,
+    const char *outcome, double seconds);
+
+/* ---------------------------------------------------------------- daemon.c */
+struct daemon {
+	struct event_base *base;
+	struct ygg_config *cfg;
+	struct store *store;
+	struct http *http;
+	struct plugin_set plugins;
+	struct artifact_writer *writer;
+	struct host_list hosts;
+	struct task_list tasks;
+	size_t ntasks;
+	struct stats stats;
+	struct event *sched_ev;  /* coalesced scheduling pass */
+	struct event *sig_term, *sig_int, *sig_hup, *sig_pipe;
+	struct event *grace_ev;
+	struct event *plugin_watch_ev;
+	int plugin_inotify;
+	struct event *plugin_rescan_ev;
+	struct control *control;
+	int lock_fd;             /* per-assignee instance lock */
+	int64_t started_wall;
+	bool drain;              /* --drain: exit when idle */
+	bool stopping;           /* SIGTERM: no new claims */
+	bool aborting;           /* grace over: reopening */
+	bool exit_requested;
+	int exit_code;
+	size_t ready_count;      /* ready and routable at the last pass */
+	size_t queued_count;     /* ready but waiting for a slot at the last pass */
+	uint64_t unroutable_generation;
+	void (*on_idle)(struct daemon *d); /* tests */
+};
+struct daemon *daemon_new(struct ygg_config *cfg, bool drain, char **cause);
+/* Run until stopped; returns the exit code. */
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+/* Reload the config file; 0 or -1 with *cause (old config kept). */
+int daemon_reload(struct daemon *d, char **cause);
+/* Check whether a drain run is finished and stop the loop when it is. */
+void daemon_check_idle(struct daemon *d);
+/* Rescan plugin_dir now (hot drop-in). */
+void daemon_rescan_plugins(struct daemon *d);
+/* Cancel a task by id from the control API: 0, or -1 unknown. */
+int daemon_cancel(struct daemon *d, const char *id, char **cause);
+void daemon_notify(struct daemon *d, const char *fmt, ...) YGG_PRINTF_LIKE(2, 3); /* sd_notify */
+
 #endif /* YGG_H */
