@@ -347,6 +347,15 @@ const struct handler_conf *route_issue(const struct ygg_config *cfg, const struc
  * The task store: a view of the tracker plus asynchronous writes whose results
  * come back as callbacks on the event loop. store.c picks the backend
  * (store = auto | jsonl | bd) and forwards to it.
+ *
+ * Issue pointers handed out by ready(), lookup() and mine_in_progress() are
+ * borrowed: they stay valid until the store changes, which it only does inside
+ * a changed callback or a done callback (a write re-parses the lines it touched).
+ * Copy what must outlive those, or look the issue up again.
+ *
+ * Done callbacks run on the loop after the write finished, never from inside
+ * submit(); a callback may submit again (that goes into the next batch). After
+ * the done callbacks of a write, the changed callback runs when the view changed.
  */
 struct store;
 enum store_op {
@@ -364,6 +373,19 @@ typedef void store_done_cb(int result, const char *err, void *arg);
 /* The view changed (file edited, bd poll returned something new). */
 typedef void store_changed_cb(void *arg);
 
+/* Counters for status, metrics, benchmarks and tests. */
+struct store_stats {
+	uint64_t reads;     /* jsonl: times the file was read (an unchanged poll reads nothing) */
+	uint64_t reparsed;  /* jsonl: lines parsed again by those reads, in total */
+	uint64_t writes;    /* jsonl: rewrites of issues.jsonl; bd: write calls that ran */
+	uint64_t patches;   /* changes submitted */
+	uint64_t conflicts; /* STORE_CONFLICT answers */
+	uint64_t errors;    /* STORE_ERROR answers */
+	uint64_t bd_calls;  /* bd: child processes started */
+	uint64_t bd_failed; /* bd: calls that failed (exit status, timeout, garbage) */
+	double last_flush;  /* jsonl: seconds the last rewrite held the loop; bd: last call */
+};
+
 struct store_ops {
 	const char *name; /* "jsonl" or "bd" */
 	int (*start)(struct store *st);
@@ -378,6 +400,7 @@ struct store_ops {
 	    const char *comment, store_done_cb *cb, void *arg);
 	/* ask for a fresh look now (e.g. after our own write); may be a no-op */
 	void (*refresh)(struct store *st);
+	void (*stats)(struct store *st, struct store_stats *out);
 	void (*free)(struct store *st);
 };
 
@@ -390,11 +413,19 @@ struct store {
 	void *impl;
 };
 
-/* Pick and create the backend; -1 with *cause when the tracker cannot be used. */
+/*
+ * Pick and create the backend; NULL with *cause when the tracker cannot be used.
+ * beads_dir, assignee and bd_path are copied at creation: changing them needs a
+ * new store. Everything else (sort, poll_interval, bd_timeout) is read per use.
+ */
 struct store *store_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
-void store_free(struct store *st);
+void store_free(struct store *st); /* pending writes are dropped without callbacks */
 void store_set_changed_cb(struct store *st, store_changed_cb *cb, void *arg);
+/* A reloaded config (borrowed, must outlive the store or the next call). */
+void store_set_config(struct store *st, const struct ygg_config *cfg);
+/* First load (jsonl: synchronous read; bd: first poll, synchronous); -1 logged. */
 int store_start(struct store *st);
+/* Stop watching and polling; writes still queued are written (their callbacks run). */
 void store_stop(struct store *st);
 size_t store_ready(struct store *st, int64_t now, const struct issue ***out);
 const struct issue *store_lookup(struct store *st, const char *id);
@@ -402,14 +433,17 @@ size_t store_mine_in_progress(struct store *st, const struct issue ***out);
 void store_submit(struct store *st, enum store_op op, const char *id, const char *reason,
     const char *comment, store_done_cb *cb, void *arg);
 void store_refresh(struct store *st);
+void store_get_stats(struct store *st, struct store_stats *out);
 const char *store_name(const struct store *st);
+/* Would store = auto pick bd for this config? 1 yes, 0 no; *why says why (static text). */
+int store_auto_wants_bd(const struct ygg_config *cfg, const char **why);
 
 struct store *store_jsonl_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
 struct store *store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
 /*
  * Append complete JSONL lines (each without its newline) to beads_dir/issues.jsonl
  * under the lock protocol (flock .jsonl.lock, re-read, temp file, fsync, rename,
- * folder fsync), creating the file when missing. Used by `yggctl create`.
+ * folder fsync), creating the folder and the file when missing. Used by `yggctl create`.
  */
 int jsonl_append_lines(const char *beads_dir, const char *const *lines, size_t n, char **cause);
 
