@@ -574,15 +574,18 @@ void llm_call_cancel(struct llm_call *c); /* aborts; cb not called */
 enum fail_class llm_classify(const struct http_result *res, const char *body, size_t len, char **why);
 
 /* ---------------------------------------------------------------- hostapi.c */
-/* The opaque plugin handles' real shapes. */
+/*
+ * The opaque plugin handles' real shapes. The dispatcher fills a struct ygg_task
+ * for each call into a plugin; everything it points to is borrowed for the call.
+ */
 struct ygg_task {
 	const struct issue *issue;           /* borrowed for the call */
-	const struct handler_conf *handler;  /* borrowed */
+	const struct handler_conf *handler;  /* borrowed, may be NULL (tests, checks) */
 	const struct host_conf *host;        /* borrowed, may be NULL outside dispatch */
 	const char *type;
 	const char *plugin_name;
-	int attempt;
-	char scratch[32]; /* formatted numbers for task_get */
+	int attempt;                         /* 1 for the first try */
+	char scratch[32]; /* formatted numbers for task_get: priority in [0,16), attempt in [16,32) */
 };
 struct artifact {
 	char *name; /* validated relative path */
@@ -590,7 +593,7 @@ struct artifact {
 	size_t len;
 };
 struct ygg_result {
-	char *text;
+	char *text; /* NULL until set */
 	size_t len;
 	struct artifact *arts;
 	size_t narts;
@@ -600,12 +603,32 @@ void result_init(struct ygg_result *res);
 void result_clear(struct ygg_result *res);
 /* The table handed to every plugin's init. */
 const struct ygg_host_api *hostapi_get(void);
+/*
+ * The plugin whose init or fini runs now (NULL after), so api->log with a NULL
+ * task can still name it. name borrowed until the next call.
+ */
+void hostapi_set_current(const char *plugin_name);
 /* Is name a safe relative artifact path? 0 yes, -1 no with *why (static text). */
 int artifact_name_check(const char *name, size_t len, const char **why);
-/* The standard user message for a task (the same as api->task_prompt). */
+/* The standard user message for a task (the same as api->task_prompt). Caller frees. */
 char *task_prompt(const struct ygg_task *task);
+/* The text helpers behind the table (same contracts as in ygg/plugin.h). */
+void text_code_blocks(const char *text, size_t len, ygg_code_block_cb *cb, void *arg);
+int text_split_think(const char *text, size_t len, char **thoughts, char **answer);
+size_t text_cut(const char *text, size_t len, size_t max);
 
 /* ---------------------------------------------------------------- plugin.c */
+/*
+ * Loading rules (DESIGN "Plugins"): plugin_dir and each *.so must not be group- or
+ * world-writable and must belong to root or to the daemon's user; a symlink is
+ * followed and the file it names must pass the same checks. The descriptor is
+ * checked before any plugin code runs. A file already loaded (same path, device,
+ * inode and mtime) is left alone; a changed one is loaded as a new version
+ * through /proc/self/fd (the path the old handle holds would give back the old
+ * code) and the old version is retired; a file that disappeared retires its
+ * plugin. Retired plugins are unloaded (fini, dlclose) when their last task
+ * ends.
+ */
 struct plugin {
 	char *name;
 	char *version;
@@ -615,6 +638,7 @@ struct plugin {
 	void *state;         /* from init */
 	int refs;            /* tasks in flight on this code, + 1 while current */
 	bool retired;        /* replaced: unload when refs reaches 0 */
+	int fd;              /* held open while loaded through /proc/self/fd, else -1 */
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
@@ -625,6 +649,9 @@ TAILQ_HEAD(plugin_list, plugin);
 struct plugin_error {
 	char *path;
 	char *reason;
+	dev_t dev; /* the refused file's identity: an unchanged file is not retried */
+	ino_t ino;
+	int64_t mtime_ns;
 	TAILQ_ENTRY(plugin_error) entry;
 };
 TAILQ_HEAD(plugin_error_list, plugin_error);
@@ -637,15 +664,17 @@ struct plugin_set {
 void plugin_set_init(struct plugin_set *ps);
 void plugin_set_clear(struct plugin_set *ps); /* fini + dlclose everything */
 /*
- * Load every *.so in dir that is not loaded yet (or changed). Refusals are
- * logged (one line naming the file and the reason) and recorded; they never stop
- * the others. Returns the number of plugins loaded by this call, -1 when the
- * folder itself is unusable (*cause says why).
+ * Load every *.so in dir (sorted by name) that is not loaded yet or changed, and
+ * retire plugins whose file is gone. Refusals are logged (one line
+ * "plugin=FILE refused: REASON") and recorded in ps->errors (which then holds this
+ * scan's refusals only); they never stop the others. Returns the number of
+ * plugins loaded by this call, or -1 when the folder itself is unusable (*cause
+ * says why; it is recorded in ps->errors too and nothing changes).
  */
 int plugin_load_dir(struct plugin_set *ps, const char *dir, char **cause);
-/* Load one file (check, then init); 0 or -1 with *cause. */
+/* Load one file (check, then init); 0, or -1 with *cause (logged and recorded too). */
 int plugin_load_file(struct plugin_set *ps, const char *path, char **cause);
-/* Check a file without keeping it loaded: 0, or -1 with *cause. */
+/* Check and init a file without keeping it loaded: 0, or -1 with *cause. */
 int plugin_check_file(const char *path, char **cause);
 struct plugin *plugin_find(struct plugin_set *ps, const char *name);
 struct plugin *plugin_for_type(struct plugin_set *ps, const char *type);
@@ -654,6 +683,8 @@ void plugin_ref(struct plugin *p);
 void plugin_unref(struct plugin_set *ps, struct plugin *p);
 /* Which plugin serves handler h: h->plugin by name, else the one serving h->type. */
 struct plugin *plugin_for_handler(struct plugin_set *ps, const struct handler_conf *h);
+/* Does p serve type? */
+bool plugin_serves(const struct plugin *p, const char *type);
 
 /* ---------------------------------------------------------------- artifact.c */
 /*

@@ -1,0 +1,555 @@
+/*
+ * daemon.c - wiring the parts onto one event loop: the store and its change
+ * events, the hosts, the plugins and their folder's watch, the scheduler, signals
+ * (SIGTERM drains, SIGHUP reloads), --drain's exit, start-up recovery and the
+ * instance lock that keeps two daemons with one assignee off one tracker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#ifdef YGG_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "ygg.h"
+
+void
+daemon_notify(struct daemon *d, const char *fmt, ...)
+{
+#ifdef YGG_HAVE_SYSTEMD
+	char msg[512];
+	va_list ap;
+
+	(void)d;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sd_notify(0, msg);
+#else
+	(void)d, (void)fmt;
+#endif
+}
+
+static void
+loop_exit(struct daemon *d, int code)
+{
+	if (d->exit_requested)
+		return;
+	d->exit_requested = true;
+	d->exit_code = code;
+	event_base_loopexit(d->base, NULL);
+}
+
+void
+daemon_check_idle(struct daemon *d)
+{
+	if (d->exit_requested)
+		return;
+	if (d->stopping) {
+		if (d->ntasks == 0 && d->pending_store_ops == 0) {
+			log_info("stopped: nothing in flight");
+			loop_exit(d, 0);
+		}
+		return;
+	}
+	if (d->on_idle != NULL && d->ntasks == 0)
+		d->on_idle(d);
+	if (!d->drain || !d->store_seen || d->pending_store_ops > 0 || d->ntasks > 0)
+		return;
+	if (d->queued_count == 0 && d->ready_count == 0) {
+		log_info("drained: nothing ready or in flight");
+		loop_exit(d, 0);
+	}
+}
+
+/* ---- the store's view changed: schedule, and notice cancellations */
+
+static void
+check_cancellations(struct daemon *d)
+{
+	struct task *t, *next;
+
+	for (t = TAILQ_FIRST(&d->tasks); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->finished || t->state == TASK_CLAIMING || t->state == TASK_WRITING ||
+		    t->state == TASK_ABORTING)
+			continue;
+		const struct issue *is = store_lookup(d->store, t->id);
+		if (is == NULL) {
+			task_cancel(t, "the issue is gone from the tracker");
+			continue;
+		}
+		bool ours = is->assignee != NULL && strcmp(is->assignee, d->cfg->assignee) == 0;
+		if (strcmp(is->status, "in_progress") != 0 || !ours) {
+			char *why = xasprintf("someone else set it to %s%s%s", is->status,
+			    ours ? "" : " assigned to ", ours ? "" : (is->assignee != NULL ? is->assignee : "nobody"));
+			task_cancel(t, why);
+			free(why);
+		}
+	}
+}
+
+static void
+store_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->store_seen = true;
+	check_cancellations(d);
+	sched_kick(d);
+}
+
+static void
+sched_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	sched_run(arg);
+}
+
+/* ---- start-up recovery */
+
+static void
+recovery_done(int result, const char *err, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->pending_store_ops--;
+	if (result == STORE_ERROR)
+		log_warnx("could not reopen an issue left in progress: %s", err != NULL ? err : "error");
+	sched_kick(d);
+}
+
+static void
+recover_in_progress(struct daemon *d)
+{
+	const struct issue **mine = NULL;
+	size_t n = store_mine_in_progress(d->store, &mine);
+	struct buf ids;
+
+	if (n == 0)
+		return;
+	buf_init(&ids);
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&ids, "%s%s", i ? "," : "", mine[i]->id);
+	}
+	log_warnx("reopening %zu issue(s) left in progress by assignee=%s (a previous run stopped "
+	          "without finishing them): %s",
+	    n, d->cfg->assignee, ids.p);
+	/* Copy the ids first: submitting may change the store's view. */
+	char **v = xcalloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = xstrdup(mine[i]->id);
+	for (size_t i = 0; i < n; i++) {
+		d->pending_store_ops++;
+		store_submit(d->store, STORE_REOPEN, v[i], NULL,
+		    "yggd reopened this issue at start: a previous yggd run stopped while working on it.",
+		    recovery_done, d);
+		free(v[i]);
+	}
+	free(v);
+	buf_free(&ids);
+}
+
+/* ---- the instance lock: one daemon per assignee per tracker */
+
+static int
+take_instance_lock(struct daemon *d, char **cause)
+{
+	struct stat st;
+	char *path;
+
+	if (stat(d->cfg->beads_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0; /* no tracker folder yet: the store reports that */
+	path = xasprintf("%s/.yggd-%s.lock", d->cfg->beads_dir, d->cfg->assignee);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd == -1) {
+		log_warn("cannot create %s; running without the instance lock", path);
+		free(path);
+		return 0;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		char pid[32] = "";
+		ssize_t n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		*cause = xasprintf("another yggd (pid %s) already works on %s as assignee=%s (lock %s); "
+		                   "give this one another assignee or stop the other",
+		    *pid ? pid : "?", d->cfg->beads_dir, d->cfg->assignee, path);
+		free(path);
+		return -1;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) == 0 && pwrite(d->lock_fd, pid, (size_t)len, 0) != len)
+		log_warn("cannot write %s", path);
+	free(path);
+	return 0;
+}
+
+/* ---- hosts from the config (start and reload) */
+
+static void
+sync_hosts(struct daemon *d)
+{
+	struct host *h, *next;
+	long max_slots = 1;
+
+	TAILQ_FOREACH(h, &d->hosts, entry)
+		h->removed = true;
+	for (size_t i = 0; i < d->cfg->nhosts; i++) {
+		const struct host_conf *c = &d->cfg->hosts[i];
+		h = host_find(d, c->name);
+		if (h != NULL)
+			host_update(h, c);
+		else
+			TAILQ_INSERT_TAIL(&d->hosts, host_new(d, c), entry);
+		if (c->slots > max_slots)
+			max_slots = c->slots;
+	}
+	for (h = TAILQ_FIRST(&d->hosts); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, entry);
+		if (h->removed && h->in_flight == 0) {
+			bool used = false;
+			struct task *t;
+			TAILQ_FOREACH(t, &d->tasks, entry) used |= t->host == h;
+			if (!used) {
+				TAILQ_REMOVE(&d->hosts, h, entry);
+				host_free(h);
+			}
+		}
+	}
+	/* Never fewer connections per server than a host's slots. */
+	http_set_max_host_connections(d->http, max_slots);
+}
+
+/* ---- plugins and their folder */
+
+static void
+plugins_check_bindings(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->nhandlers; i++) {
+		const struct handler_conf *h = &d->cfg->handlers[i];
+		if (plugin_for_handler(&d->plugins, h) == NULL)
+			log_warnx("handler=%s has no plugin loaded (%s): its tasks wait", h->type,
+			    h->plugin != NULL ? h->plugin : "none serves this type");
+	}
+}
+
+void
+daemon_rescan_plugins(struct daemon *d)
+{
+	char *cause = NULL;
+	int n = plugin_load_dir(&d->plugins, d->cfg->plugin_dir, &cause);
+
+	if (n < 0) {
+		log_warnx("plugin_dir %s: %s", d->cfg->plugin_dir, cause != NULL ? cause : "unusable");
+		free(cause);
+		return;
+	}
+	if (n > 0) {
+		log_info("plugins: %d loaded from %s", n, d->cfg->plugin_dir);
+		sched_kick(d);
+	}
+}
+
+static void
+plugin_rescan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	daemon_rescan_plugins(arg);
+}
+
+static void
+plugin_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			size_t len = ev->len > 0 ? strlen(ev->name) : 0;
+			if (len > 3 && strcmp(ev->name + len - 3, ".so") == 0)
+				relevant = true;
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (relevant) {
+		/* A short pause lets a copy finish; a rename is complete at once. */
+		struct timeval tv = { 0, 50000 };
+		evtimer_add(d->plugin_rescan_ev, &tv);
+	}
+}
+
+static void
+watch_plugin_dir(struct daemon *d)
+{
+	d->plugin_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->plugin_inotify == -1) {
+		log_warn("inotify for plugin_dir");
+		return;
+	}
+	if (inotify_add_watch(d->plugin_inotify, d->cfg->plugin_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) == -1)
+		log_warn("cannot watch plugin_dir %s; new plugins need a SIGHUP", d->cfg->plugin_dir);
+	d->plugin_watch_ev = event_new(d->base, d->plugin_inotify, EV_READ | EV_PERSIST, plugin_watch_cb, d);
+	event_add(d->plugin_watch_ev, NULL);
+	d->plugin_rescan_ev = evtimer_new(d->base, plugin_rescan_cb, d);
+}
+
+/* ---- reload */
+
+int
+daemon_reload(struct daemon *d, char **cause)
+{
+	struct ygg_config *cfg;
+
+	daemon_notify(d, "RELOADING=1");
+	if (config_load(d->cfg->path, &cfg, cause) == -1) {
+		log_warnx("reload refused, keeping the running configuration: %s", *cause);
+		daemon_notify(d, "READY=1\nSTATUS=reload refused: %s", *cause);
+		return -1;
+	}
+	if (strcmp(cfg->beads_dir, d->cfg->beads_dir) != 0 || cfg->store != d->cfg->store) {
+		log_warnx("reload: beads_dir and store changes need a restart; keeping %s", d->cfg->beads_dir);
+		free(cfg->beads_dir);
+		cfg->beads_dir = xstrdup(d->cfg->beads_dir);
+		cfg->store = d->cfg->store;
+	}
+	/*
+	 * Tasks keep only names (type, host) between callbacks and look the config up
+	 * again, so the old one can go now; in-flight requests keep their own copies.
+	 */
+	struct ygg_config *old = d->cfg;
+	d->cfg = cfg;
+	d->store->cfg = cfg;
+	sync_hosts(d);
+	if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0 && d->plugin_inotify != -1)
+		inotify_add_watch(d->plugin_inotify, cfg->plugin_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+	config_free(old);
+	daemon_rescan_plugins(d);
+	plugins_check_bindings(d);
+	log_info("reloaded %s: %zu hosts, %zu handlers", cfg->path, cfg->nhosts, cfg->nhandlers);
+	daemon_notify(d, "READY=1\nSTATUS=reloaded");
+	sched_kick(d);
+	return 0;
+}
+
+/* ---- signals */
+
+static void
+grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct task *t, *next;
+
+	(void)fd, (void)what;
+	log_warnx("shutdown_grace over: aborting %zu task(s) and reopening them", d->ntasks);
+	d->aborting = true;
+	for (t = TAILQ_FIRST(&d->tasks); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		task_abort_reopen(t, "yggd is stopping");
+	}
+	daemon_check_idle(d);
+}
+
+static void
+begin_stop(struct daemon *d, const char *why)
+{
+	struct task *t, *next;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	daemon_notify(d, "STOPPING=1\nSTATUS=stopping: %zu task(s) in flight", d->ntasks);
+	log_info("%s: no new claims; waiting up to %.0f s for %zu task(s) in flight", why,
+	    d->cfg->shutdown_grace, d->ntasks);
+	/* Tasks waiting for a retry hold nothing worth waiting for: reopen now. */
+	for (t = TAILQ_FIRST(&d->tasks); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->state == TASK_RETRY_WAIT || t->state == TASK_RETRY_DUE)
+			task_abort_reopen(t, "yggd is stopping before its retry");
+	}
+	double g = d->cfg->shutdown_grace;
+	struct timeval tv = { (time_t)g, (suseconds_t)((g - (double)(time_t)g) * 1e6) };
+	d->grace_ev = evtimer_new(d->base, grace_over, d);
+	evtimer_add(d->grace_ev, &tv);
+	daemon_check_idle(d);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char *cause = NULL;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (d->stopping && sig == SIGINT) {
+			log_warnx("second interrupt: aborting now");
+			grace_over(-1, 0, d);
+			return;
+		}
+		begin_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", d->cfg->path);
+		daemon_reload(d, &cause);
+		free(cause);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+daemon_cancel(struct daemon *d, const char *id, char **cause)
+{
+	struct task *t = task_find(d, id);
+
+	if (t == NULL) {
+		*cause = xasprintf("task %s is not in flight", id);
+		return -1;
+	}
+	/* An operator's cancel: abort and give the issue back as open. */
+	t->abort_requested = true;
+	task_abort_reopen(t, "cancelled by the operator");
+	return 0;
+}
+
+/* ---- life */
+
+struct daemon *
+daemon_new(struct ygg_config *cfg, bool drain, char **cause)
+{
+	struct daemon *d = xcalloc(1, sizeof *d);
+	char *why = NULL;
+
+	d->cfg = cfg;
+	d->drain = drain;
+	d->lock_fd = -1;
+	d->plugin_inotify = -1;
+	d->started_wall = now_wall_ns();
+	TAILQ_INIT(&d->hosts);
+	TAILQ_INIT(&d->tasks);
+	stats_init(&d->stats);
+	plugin_set_init(&d->plugins);
+	srandom((unsigned)(now_mono_ns() ^ getpid()));
+
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		*cause = xstrdup("cannot create the event loop");
+		goto fail;
+	}
+	if (take_instance_lock(d, cause) == -1)
+		goto fail;
+	d->http = http_new(d->base);
+	if (d->http == NULL) {
+		*cause = xstrdup("cannot set up libcurl");
+		goto fail;
+	}
+	d->writer = artifact_writer_new(d->base);
+	if (d->writer == NULL) {
+		*cause = xstrdup("cannot start the artifact writer thread");
+		goto fail;
+	}
+	sync_hosts(d);
+	if (plugin_load_dir(&d->plugins, cfg->plugin_dir, &why) == -1) {
+		*cause = xasprintf("plugin_dir %s: %s", cfg->plugin_dir, why != NULL ? why : "unusable");
+		free(why);
+		goto fail;
+	}
+	plugins_check_bindings(d);
+	d->store = store_new(d->base, cfg, cause);
+	if (d->store == NULL)
+		goto fail;
+	store_set_changed_cb(d->store, store_changed, d);
+	d->sched_ev = event_new(d->base, -1, 0, sched_event_cb, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	event_add(d->sig_term, NULL);
+	event_add(d->sig_int, NULL);
+	event_add(d->sig_hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	watch_plugin_dir(d);
+	return d;
+fail:
+	daemon_free(d);
+	return NULL;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	if (store_start(d->store) == -1) {
+		log_warnx("the tracker cannot be read; see above");
+		return 1;
+	}
+	/* The jsonl store has its view at start; bd's first poll reports through the callback. */
+	if (strcmp(store_name(d->store), "bd") != 0)
+		d->store_seen = true;
+	recover_in_progress(d);
+	log_info("yggd %s running: store=%s tracker=%s hosts=%zu handlers=%zu%s", YGG_VERSION,
+	    store_name(d->store), d->cfg->beads_dir, d->cfg->nhosts, d->cfg->nhandlers,
+	    d->drain ? " (drain: exits when idle)" : "");
+	daemon_notify(d, "READY=1\nSTATUS=running");
+	sched_kick(d);
+	event_base_dispatch(d->base);
+	return d->exit_code;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	struct task *t;
+	struct host *h;
+
+	if (d == NULL)
+		return;
+	while ((t = TAILQ_FIRST(&d->tasks)) != NULL) {
+		TAILQ_REMOVE(&d->tasks, t, entry);
+		task_free(t);
+	}
+	free(d->task_hash);
+	if (d->store != NULL) {
+		store_stop(d->store);
+		store_free(d->store);
+	}
+	artifact_writer_free(d->writer);
+	while ((h = TAILQ_FIRST(&d->hosts)) != NULL) {
+		TAILQ_REMOVE(&d->hosts, h, entry);
+		host_free(h);
+	}
+	http_free(d->http); /* curl first, then the events it used */
+	plugin_set_clear(&d->plugins);
+	stats_clear(&d->stats);
+	struct event *evs[] = { d->sched_ev, d->sig_term, d->sig_int, d->sig_hup, d->sig_pipe, d->grace_ev,
+		d->plugin_watch_ev, d->plugin_rescan_ev };
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+	}
+	if (d->plugin_inotify != -1)
+		close(d->plugin_inotify);
+	if (d->lock_fd != -1)
+		close(d->lock_fd);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	config_free(d->cfg);
+	free(d);
+}
