@@ -775,7 +775,13 @@ struct task {
 	int64_t started_at;       /* mono ns, current attempt */
 	char *last_error;
 	struct ygg_reply reply_copy; /* stats of the last reply */
+	bool holds_slot;          /* counted in host->in_flight */
+	bool finished;            /* nothing more to do once writes return */
+	bool abort_requested;     /* shutdown while the claim was pending */
+	int pending_ops;          /* store writes / artifact jobs not yet answered */
+	int write_retries;        /* store errors retried */
 	struct daemon *d;
+	struct task *hash_next;
 	TAILQ_ENTRY(task) entry;
 };
 TAILQ_HEAD(task_list, task);
@@ -852,6 +858,10 @@ struct daemon {
 	struct host_list hosts;
 	struct task_list tasks;
 	size_t ntasks;
+	struct task **task_hash; /* by id, chained through hash_next */
+	size_t task_hash_size;
+	int pending_store_ops;   /* writes not tied to a task (start-up reopen) */
+	bool store_seen;         /* the store has delivered its first view */
 	struct stats stats;
 	struct event *sched_ev;  /* coalesced scheduling pass */
 	struct event *sig_term, *sig_int, *sig_hup, *sig_pipe;
