@@ -185,6 +185,8 @@ extern const char *const ygg_task_types[];
 /*
  * A lossless view of one JSONL line holding a JSON object: the spans of its
  * top-level members. Nothing is copied; spans point into the line.
+ * Validation is strict RFC 8259 grammar (nesting up to 10000 levels, Go's
+ * limit); bytes >= 0x80 inside strings are taken as Go's decoder takes them.
  */
 struct json_member {
 	const char *key; /* the raw key literal without quotes (escapes undecoded) */
@@ -197,33 +199,67 @@ struct json_line {
 	size_t len;
 	struct json_member *m;
 	size_t n, cap;
+	const char *error; /* after a failed scan: static text saying what is wrong */
+	size_t error_at;   /* ... and the byte offset where */
 };
-/* Scan a line; 0 when it is exactly one JSON object (whitespace around allowed), else -1. */
+/*
+ * Scan a line; 0 when it is exactly one JSON object (whitespace around allowed),
+ * else -1 with jl->error set. jl must start zeroed; it may be scanned again
+ * (the member array is reused) and is released with json_line_free.
+ */
 int json_line_scan(struct json_line *jl, const char *text, size_t len);
 void json_line_free(struct json_line *jl);
+/* The member named key (the last one when the key repeats, as bd reads it), or NULL. */
 const struct json_member *json_line_get(const struct json_line *jl, const char *key);
-/* Decode a JSON string literal (with quotes) into out; -1 when it is not a string. */
+/* Is a raw key (without quotes, escapes undecoded) equal to key? */
+bool json_key_eq(const char *raw, size_t raw_len, const char *key);
+/*
+ * Decode a JSON string literal (with quotes), appending UTF-8 to out; -1 when it
+ * is not a string (out unchanged). \u escapes with surrogate pairs; a lone
+ * surrogate or invalid UTF-8 becomes U+FFFD.
+ */
 int json_string_decode(const char *lit, size_t len, struct buf *out);
 /*
  * Patching: produce a new line from jl where each named member's value is
  * replaced by new raw JSON text, or appended before the closing brace when the key
  * is absent (Go/bd style: no spaces). Untouched bytes stay byte for byte.
- * A NULL value removes the member.
+ * A NULL value removes the member (every duplicate of it); a replacement goes
+ * to the last duplicate. Of two edits naming one key the later wins.
  */
 struct json_edit {
 	const char *key;
 	const char *raw; /* raw JSON value text, or NULL to remove */
 };
 void json_line_patch(const struct json_line *jl, const struct json_edit *edits, size_t nedits, struct buf *out);
-/* Raw text of an array value with one more element (raw JSON) appended. */
+/*
+ * Raw text of an array value with one more element (raw JSON) appended:
+ * "[]" -> "[x]", "[a]" -> "[a,x]", "[a, b]" -> "[a, b, x]". Text that is not an
+ * array gives "[x]".
+ */
 void json_array_append(const char *arr, size_t arr_len, const char *elem, size_t elem_len, struct buf *out);
+/*
+ * Walk the elements of a raw array or object value (text from a scanned line):
+ *	struct json_iter it;
+ *	if (json_iter_init(&it, raw, len) == 0)
+ *		while (json_iter_next(&it, &key, &klen, &val, &vlen)) ...
+ * key is the raw member key without quotes (NULL for arrays; key may be passed
+ * as NULL). json_iter_init returns -1 when raw is neither an array nor an object;
+ * json_iter_next returns 0 at the end (or at malformed text).
+ */
+struct json_iter {
+	const char *p, *end;
+	bool object;
+	bool first;
+};
+int json_iter_init(struct json_iter *it, const char *raw, size_t len);
+int json_iter_next(struct json_iter *it, const char **key, size_t *key_len, const char **val, size_t *val_len);
 
 /* ---------------------------------------------------------------- issue.c */
 enum dep_type {
-	DEP_BLOCKS,
+	DEP_BLOCKS,             /* also a dependency with no or an empty "type", as bd reads it */
 	DEP_CONDITIONAL_BLOCKS,
 	DEP_PARENT_CHILD,
-	DEP_OTHER,
+	DEP_OTHER,              /* related, discovered-from, waits-for, ...: never blocks */
 };
 struct issue_dep {
 	char *depends_on; /* X depends on this id */
@@ -244,15 +280,16 @@ struct issue {
 	char *updated_at; /* raw, may be NULL */
 	int64_t created_ns; /* 0 when missing/unparseable */
 	int64_t defer_ns;   /* defer_until; 0 when none */
-	int priority;       /* 2 when missing */
-	bool pinned;
+	int priority;       /* 2 when missing; integer-valued numbers and "1" accepted */
+	bool pinned;        /* "pinned": true, or status "pinned" */
 	bool ephemeral;
 	char **labels; /* NULL-terminated, may be NULL */
 	size_t nlabels;
 	struct issue_dep *deps;
 	size_t ndeps;
 	int64_t max_comment_id; /* highest integer comment id seen, 0 none */
-	bool comment_ids_int;   /* comments use integer ids (pre-1.0 bd) */
+	bool comment_ids_int;   /* some comment has an integer id (bd before 1.0.5) */
+	bool comment_ids_str;   /* some comment has a string id (bd 1.0.5+: UUID v7) */
 };
 /*
  * Build an issue from a scanned line. Returns 0; 1 when the line is a JSON
@@ -268,11 +305,22 @@ bool issue_has_label(const struct issue *is, const char *label);
 
 /* ---------------------------------------------------------------- tracker.c */
 /*
+ * A map from issue id to an index (open addressing; the key strings are
+ * borrowed and must outlive the map). Putting an id again replaces its index.
+ */
+struct idmap;
+struct idmap *idmap_new(size_t expected);
+void idmap_free(struct idmap *m);
+void idmap_put(struct idmap *m, const char *id, size_t index);
+/* 0 and *index, or -1 when absent. */
+int idmap_get(const struct idmap *m, const char *id, size_t *index);
+
+/*
  * The jsonl file as lines: every line kept as raw bytes with its hash, the issue
  * parsed from it when it is one. Reloading re-parses only lines whose hash changed.
  */
 struct tracker_line {
-	char *raw; /* without the newline */
+	char *raw; /* without the "\n" (a "\r" before it stays: the line is kept as it was) */
 	size_t len;
 	uint64_t hash;
 	struct issue *issue; /* NULL: blank, non-issue record or unparseable */
@@ -282,26 +330,35 @@ struct tracker {
 	struct tracker_line *lines;
 	size_t nlines;
 	bool trailing_newline; /* the file ended with "\n" */
-	bool crlf;             /* lines end with "\r\n" */
+	bool crlf;             /* lines end with "\r\n" (the first line says) */
 	/* id -> index of the last line with that id (last wins) */
-	struct tracker_index *index;
+	struct idmap *index;
+	const struct issue **issues; /* tracker_issues' answer */
+	size_t nissues;
+	struct tracker_seen *reported; /* bad line contents already reported */
 	uint64_t generation;  /* bumps when any issue changed */
 	size_t reparsed;      /* lines parsed by the last tracker_load (for benchmarks) */
 };
 struct tracker *tracker_new(void);
 void tracker_free(struct tracker *t);
-/* (Re)load from file contents; lines with an unchanged hash keep their parse. */
+/*
+ * (Re)load from file contents; lines with an unchanged (hash, length) keep their
+ * parse. name is used in warnings ("NAME:LINE: not a JSON object, kept as it
+ * is: why"), given once per distinct bad line content. Returns 0.
+ */
 int tracker_load(struct tracker *t, const char *data, size_t len, const char *name);
 const struct issue *tracker_get(const struct tracker *t, const char *id);
 /* Every issue (last line wins for duplicate ids), in file order. Array owned by t. */
 size_t tracker_issues(struct tracker *t, const struct issue ***out);
+/* The whole file as it is now (lines, newline convention, final newline), appended to out. */
+void tracker_render(const struct tracker *t, struct buf *out);
 
 /* A change yggd makes to one issue. */
 enum patch_op {
-	PATCH_CLAIM,    /* needs open (and ready); -> in_progress, assignee, started_at */
+	PATCH_CLAIM,    /* needs open and no other assignee; -> in_progress, assignee, started_at */
 	PATCH_CLOSE,    /* needs in_progress by assignee; -> closed, closed_at, close_reason */
 	PATCH_BLOCK,    /* needs in_progress by assignee; -> blocked */
-	PATCH_REOPEN,   /* needs in_progress by assignee; -> open, assignee cleared */
+	PATCH_REOPEN,   /* needs in_progress by assignee; -> open, assignee removed */
 	PATCH_COMMENT,  /* needs the issue to exist */
 };
 struct patch {
@@ -310,7 +367,7 @@ struct patch {
 	char *assignee; /* this daemon's assignee */
 	char *reason;   /* close_reason (CLOSE) */
 	char *comment;  /* comment text appended (any op), may be NULL */
-	char *author;   /* comment author */
+	char *author;   /* comment author; NULL = "yggd" */
 	int64_t now;    /* wall clock for timestamps */
 	int result;     /* out: 0 applied, PATCH_CONFLICT, PATCH_MISSING */
 	char *why;      /* out: human reason when not applied */
@@ -319,8 +376,9 @@ struct patch {
 #define PATCH_MISSING 2
 /*
  * Apply patches to the tracker in memory (compare-and-set against its current
- * content) and render the whole file into out. Each patch's result says whether
- * it applied. Untouched lines are copied byte for byte.
+ * content, in order) and render the whole file into out. Each patch's result
+ * says whether it applied. Untouched lines are copied byte for byte; the
+ * tracker's own lines become the new content.
  */
 void tracker_apply(struct tracker *t, struct patch *patches, size_t n, struct buf *out);
 void patch_free_fields(struct patch *p);
@@ -329,13 +387,14 @@ void patch_free_fields(struct patch *p);
 /*
  * bd's ready rules over a set of issues, and the dispatch order. issues/n is
  * every issue known; out receives the ready ones in order (array owned by the
- * caller, elements borrowed from the input). now in ns.
+ * caller, elements borrowed from the input). now in ns. O(n log n).
  */
 size_t ready_compute(const struct issue *const *issues, size_t n, int64_t now, enum sort_kind sort,
     const struct issue ***out);
 /* Order an already-ready list (bd backend) in place. */
 void ready_sort(const struct issue **v, size_t n, int64_t now, enum sort_kind sort);
-/* Is one issue ready given the lookup of the others (the same rules, one issue). */
+/* Is issue_type one bd never offers as ready work (merge-request, gate, ...)? */
+bool ready_type_excluded(const char *issue_type);
 
 /* ---------------------------------------------------------------- route.c */
 /* The task type for an issue (DESIGN "Routing"), or NULL when no handler takes it. */
