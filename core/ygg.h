@@ -533,6 +533,9 @@ struct http_result {
 	double retry_after;  /* seconds from Retry-After, -1 when absent */
 	double elapsed;      /* seconds */
 	const char *content_type; /* borrowed, may be NULL */
+	int os_errno;        /* errno behind a failed connect/send/receive, 0 none */
+	bool connected;      /* a connection to the server was made */
+	bool idle_timed_out; /* no byte for idle_timeout seconds (timed_out is set too) */
 };
 /* Return nonzero from data_cb to abort the transfer (reported as an error). */
 typedef int http_data_cb(const char *data, size_t len, void *arg);
@@ -544,9 +547,17 @@ void http_free(struct http *h); /* aborts outstanding requests without callbacks
 void http_set_max_host_connections(struct http *h, long n);
 struct http_req *http_start(struct http *h, const struct http_opts *opts, http_data_cb *data_cb,
     http_done_cb *done_cb, void *arg);
-/* Abort now: the connection is closed, done_cb is not called. */
+/*
+ * Abort now: the connection is closed, done_cb is not called. Safe from inside
+ * any http callback (data_cb, or another request's done_cb); a request whose
+ * done_cb is running is already finished, and cancelling it then is a no-op.
+ */
 void http_cancel(struct http_req *req);
+/* Requests started and not yet finished. */
 size_t http_in_flight(const struct http *h);
+/* The HTTP status of a request in progress (0 before the headers arrive): lets data_cb
+ * tell a streamed reply from an error body. */
+long http_req_status(const struct http_req *req);
 
 /* ---------------------------------------------------------------- llm.c, llm_stream.c */
 /* The plugin-visible request, filled by plugins through the host API. */
@@ -591,7 +602,9 @@ struct ygg_reply {
 	enum fail_class fail;
 	char *error;     /* why it failed, in words (server message when there is one) */
 	double retry_after; /* seconds, -1 none */
+	char *finish_reason; /* "stop", "length", ... as the server said, may be NULL */
 };
+/* Free the strings and reset to the empty state (ttft, gen_duration, retry_after -1). */
 void reply_clear(struct ygg_reply *r);
 
 /*
@@ -865,6 +878,16 @@ void sched_run(struct daemon *d);
  * hosts in skip_mask (bit per index in h->hosts). NULL when all are full/down. */
 struct host *sched_pick_host(struct daemon *d, const struct handler_conf *h, unsigned skip_mask);
 
+/* Learn how long a handler's tasks take (successful requests), for the fill. */
+struct learned_duration {
+	char *type;
+	double avg;  /* seconds, moving average */
+	uint64_t n;
+};
+void sched_learn(struct daemon *d, const char *type, double seconds);
+/* Expected seconds for a handler type, or -1 when nothing was learned yet. */
+double sched_expected(const struct daemon *d, const char *type);
+
 /* ---------------------------------------------------------------- stats.c */
 /* Counters and histograms for /status and /metrics. */
 #define STATS_BUCKETS 14
@@ -921,6 +944,8 @@ struct daemon {
 	size_t task_hash_size;
 	int pending_store_ops;   /* writes not tied to a task (start-up reopen) */
 	bool store_seen;         /* the store has delivered its first view */
+	struct learned_duration *learned; /* expected seconds per handler type */
+	size_t nlearned;
 	struct stats stats;
 	struct event *sched_ev;  /* coalesced scheduling pass */
 	struct event *sig_term, *sig_int, *sig_hup, *sig_pipe;
