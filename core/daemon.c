@@ -526,6 +526,9 @@ daemon_free(struct daemon *d)
 		task_free(t);
 	}
 	free(d->task_hash);
+	for (size_t i = 0; i < d->nlearned; i++)
+		free(d->learned[i].type);
+	free(d->learned);
 	if (d->store != NULL) {
 		store_stop(d->store);
 		store_free(d->store);

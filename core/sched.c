@@ -8,6 +8,13 @@
  * full is skipped, not waited on, so one busy host never holds back tasks bound
  * for others. Retries whose backoff is over join the walk at their priority.
  *
+ * Within one priority level the fill is longest-expected-first once durations
+ * have been learned (per handler type, from finished requests): starting the long
+ * tasks early keeps the tail short when tasks can spill over between hosts. A type
+ * not seen yet counts as longest, so it is tried early and learned; with nothing
+ * learned at all the order stays the store's (the seed's FIFO). Priority across
+ * levels is never reordered.
+ *
  * Passes run when something changes (store, freed slot, recovered host, due
  * retry), coalesced to one per loop turn through an active event - never on a tick.
  */
@@ -90,6 +97,78 @@ place_retry(struct daemon *d, struct task *t, size_t *nfree)
 	task_resume(t, host);
 }
 
+#define FILL_WINDOW 256 /* issues reordered at the head of a priority level */
+
+void
+sched_learn(struct daemon *d, const char *type, double seconds)
+{
+	struct learned_duration *l = NULL;
+
+	for (size_t i = 0; i < d->nlearned; i++) {
+		if (strcmp(d->learned[i].type, type) == 0)
+			l = &d->learned[i];
+	}
+	if (l == NULL) {
+		d->learned = xrealloc(d->learned, (d->nlearned + 1) * sizeof *d->learned);
+		l = &d->learned[d->nlearned++];
+		l->type = xstrdup(type);
+		l->avg = seconds;
+		l->n = 0;
+	}
+	l->n++;
+	/* a plain mean at first, then a moving average that follows model changes */
+	double w = l->n < 8 ? 1.0 / (double)l->n : 0.125;
+	l->avg += (seconds - l->avg) * w;
+}
+
+double
+sched_expected(const struct daemon *d, const char *type)
+{
+	for (size_t i = 0; i < d->nlearned; i++) {
+		if (strcmp(d->learned[i].type, type) == 0)
+			return d->learned[i].avg;
+	}
+	return -1;
+}
+
+struct fill_item {
+	const struct issue *is;
+	double expect; /* seconds; larger first */
+	size_t pos;    /* store order, for ties */
+};
+
+static int
+fill_cmp(const void *pa, const void *pb)
+{
+	const struct fill_item *a = pa, *b = pb;
+
+	if (a->expect != b->expect)
+		return a->expect > b->expect ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Reorder order[i..] up to the end of its priority level (at most FILL_WINDOW). */
+static size_t
+fill_window(struct daemon *d, const struct issue **order, size_t i, size_t n)
+{
+	struct fill_item items[FILL_WINDOW];
+	size_t j = i;
+
+	while (j < n && j - i < FILL_WINDOW && order[j]->priority == order[i]->priority)
+		j++;
+	for (size_t k = i; k < j; k++) {
+		const struct handler_conf *h = route_issue(d->cfg, order[k]);
+		double e = h != NULL ? sched_expected(d, h->type) : -2;
+		items[k - i].is = order[k];
+		items[k - i].expect = e == -1 ? 1e300 : e; /* unknown: try it early, learn it */
+		items[k - i].pos = k;
+	}
+	qsort(items, j - i, sizeof items[0], fill_cmp);
+	for (size_t k = i; k < j; k++)
+		order[k] = items[k - i].is;
+	return j;
+}
+
 /* Log once per issue that no handler or plugin takes it. */
 static void
 note_unroutable(struct daemon *d, const struct issue *is, const char *why)
@@ -126,8 +205,16 @@ sched_run(struct daemon *d)
 		qsort(retries, nretries, sizeof *retries, retry_cmp);
 	}
 	nfree = free_slots(d);
+	const struct issue **order = ready;
+	size_t sorted_until = 0;
+	if (d->nlearned > 0 && d->cfg->sort == SORT_PRIORITY && nfree > 0 && nready > 1) {
+		order = xmalloc(nready * sizeof *order);
+		memcpy(order, ready, nready * sizeof *order);
+	}
 	for (size_t i = 0; i < nready; i++) {
-		const struct issue *is = ready[i];
+		if (order != ready && i >= sorted_until && nfree > 0)
+			sorted_until = fill_window(d, order, i, nready);
+		const struct issue *is = order[i];
 		const struct handler_conf *h;
 		struct plugin *p;
 		struct host *host;
@@ -165,6 +252,8 @@ sched_run(struct daemon *d)
 	}
 	while (ri < nretries && nfree > 0)
 		place_retry(d, retries[ri++], &nfree);
+	if (order != ready)
+		free(order);
 	free(retries);
 	d->ready_count = dispatchable;
 	d->queued_count = queued;

@@ -425,6 +425,7 @@ on_reply(struct ygg_reply *reply, void *arg)
 			.attempt = t->attempt,
 		};
 		host_note_success(t->host);
+		sched_learn(d, t->type, reply->duration);
 		result_init(&res);
 		int rc = t->plugin->desc->handle_reply(t->plugin->state, &yt, reply, &res);
 		if (rc == 0 && res.fail_reason == NULL && res.len > 0) {
