@@ -484,7 +484,10 @@ void store_set_changed_cb(struct store *st, store_changed_cb *cb, void *arg);
 void store_set_config(struct store *st, const struct ygg_config *cfg);
 /* First load (jsonl: synchronous read; bd: first poll, synchronous); -1 logged. */
 int store_start(struct store *st);
-/* Stop watching and polling; writes still queued are written (their callbacks run). */
+/*
+ * Stop watching and polling. Writes still queued are written and answered:
+ * jsonl at once (inside this call), bd on the loop as its calls finish.
+ */
 void store_stop(struct store *st);
 size_t store_ready(struct store *st, int64_t now, const struct issue ***out);
 const struct issue *store_lookup(struct store *st, const char *id);
@@ -496,6 +499,8 @@ void store_get_stats(struct store *st, struct store_stats *out);
 const char *store_name(const struct store *st);
 /* Would store = auto pick bd for this config? 1 yes, 0 no; *why says why (static text). */
 int store_auto_wants_bd(const struct ygg_config *cfg, const char **why);
+/* The bd executable as execvp would find it (a name with a slash as it is): new string or NULL. */
+char *store_find_bd(const char *bd_path);
 
 struct store *store_jsonl_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
 struct store *store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause);
