@@ -397,8 +397,20 @@ void ready_sort(const struct issue **v, size_t n, int64_t now, enum sort_kind so
 bool ready_type_excluded(const char *issue_type);
 
 /* ---------------------------------------------------------------- route.c */
-/* The task type for an issue (DESIGN "Routing"), or NULL when no handler takes it. */
+/*
+ * The handler for an issue (DESIGN "Routing"), or NULL when none takes it. In
+ * order: a label "ygg:<type>", then a label equal to a type name (issue label
+ * order); a label in a handler's labels; the title keyword that comes first in
+ * the title; the default handler. Labels and words compare ASCII-case-insensitively.
+ */
 const struct handler_conf *route_issue(const struct ygg_config *cfg, const struct issue *is);
+/*
+ * Title words as routing sees them: runs of letters and digits, where any
+ * non-ASCII character that is not punctuation, a symbol or a space counts as a
+ * letter. Finds the next word at or after *pos, sets *word to it, moves *pos past
+ * it and returns its length in bytes; 0 when there are no more.
+ */
+size_t route_next_word(const char **pos, const char **word);
 
 
 /* ---------------------------------------------------------------- store.c, store_jsonl.c, store_bd.c */
