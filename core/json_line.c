@@ -584,6 +584,8 @@ json_string_decode(const char *lit, size_t len, struct buf *out)
 			cp = 0xfffd;
 		put_utf8(out, (unsigned long)cp);
 	}
+	/* buf_reserve leaves a fresh buffer unterminated; an empty string still is one */
+	buf_add(out, "", 0);
 	return 0;
 bad:
 	out->len = start;

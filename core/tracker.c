@@ -346,6 +346,7 @@ tracker_render(const struct tracker *t, struct buf *out)
 	for (size_t i = 0; i < t->nlines; i++)
 		total += t->lines[i].len + 1;
 	buf_reserve(out, total);
+	buf_add(out, "", 0); /* terminated even when the file is empty */
 	for (size_t i = 0; i < t->nlines; i++) {
 		buf_add(out, t->lines[i].raw, t->lines[i].len);
 		if (i + 1 < t->nlines || t->trailing_newline)
