@@ -336,6 +336,7 @@ daemon_reload(struct daemon *d, char **cause)
 	d->cfg = cfg;
 	d->store->cfg = cfg;
 	sync_hosts(d);
+	control_reload(d->control);
 	if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0 && d->plugin_inotify != -1)
 		inotify_add_watch(d->plugin_inotify, cfg->plugin_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
 	config_free(old);
@@ -431,6 +432,45 @@ daemon_cancel(struct daemon *d, const char *id, char **cause)
 	return 0;
 }
 
+/*
+ * ---- systemd's watchdog (WatchdogSec=): a timer on the loop sends WATCHDOG=1 at
+ * half the interval, so a loop that stops turning gets the daemon restarted.
+ * event_base_once events need no bookkeeping: the base frees a pending one.
+ */
+
+#ifdef YGG_HAVE_SYSTEMD
+static struct timeval watchdog_tv;
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd, (void)what;
+	sd_notify(0, "WATCHDOG=1");
+	event_base_once(d->base, -1, EV_TIMEOUT, watchdog_cb, d, &watchdog_tv);
+}
+#endif
+
+static void
+watchdog_start(struct daemon *d)
+{
+#ifdef YGG_HAVE_SYSTEMD
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	usec /= 2;
+	watchdog_tv.tv_sec = (time_t)(usec / 1000000);
+	watchdog_tv.tv_usec = (suseconds_t)(usec % 1000000);
+	log_info("systemd watchdog: keep-alive every %.1f s", (double)usec / 1e6);
+	sd_notify(0, "WATCHDOG=1");
+	event_base_once(d->base, -1, EV_TIMEOUT, watchdog_cb, d, &watchdog_tv);
+#else
+	(void)d;
+#endif
+}
+
 /* ---- life */
 
 struct daemon *
@@ -456,6 +496,10 @@ daemon_new(struct ygg_config *cfg, bool drain, char **cause)
 		goto fail;
 	}
 	if (take_instance_lock(d, cause) == -1)
+		goto fail;
+	/* Before any thread starts: a unix control socket is bound under umask 077. */
+	d->control = control_new(d, cause);
+	if (d->control == NULL)
 		goto fail;
 	d->http = http_new(d->base);
 	if (d->http == NULL) {
@@ -508,6 +552,7 @@ daemon_run(struct daemon *d)
 	    store_name(d->store), d->cfg->beads_dir, d->cfg->nhosts, d->cfg->nhandlers,
 	    d->drain ? " (drain: exits when idle)" : "");
 	daemon_notify(d, "READY=1\nSTATUS=running");
+	watchdog_start(d);
 	sched_kick(d);
 	event_base_dispatch(d->base);
 	return d->exit_code;
@@ -521,6 +566,8 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
+	control_free(d->control); /* no requests while the rest goes away */
+	d->control = NULL;
 	while ((t = TAILQ_FIRST(&d->tasks)) != NULL) {
 		TAILQ_REMOVE(&d->tasks, t, entry);
 		task_free(t);

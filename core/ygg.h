@@ -638,8 +638,20 @@ int llm_stream_finish(struct llm_stream *s);
 struct ygg_reply *llm_stream_reply(struct llm_stream *s); /* owned by s */
 /* Bytes of content received so far (for "first token" detection). */
 size_t llm_stream_content_len(const struct llm_stream *s);
+/*
+ * Quote untrusted bytes (a server's words) for a message or a log line: printable
+ * ASCII and valid UTF-8 kept, whitespace as spaces, the rest as '?', at most max
+ * bytes, then "..." when cut.
+ */
+void llm_quote(struct buf *b, const char *p, size_t n, size_t max);
 
-/* The HTTP body for a request to host (model, stream: true, options). */
+/*
+ * The HTTP body for a request to host (model, stream: true, options). Options are
+ * the request's (mapped to the API's names: Ollama's max_tokens is num_predict)
+ * over the host's `options =` JSON, which fills in what the request leaves unset.
+ * Ollama's keep_alive, format and think go top-level, the rest into "options";
+ * OpenAI takes them all top-level.
+ */
 char *llm_request_body(const struct host_conf *host, const struct ygg_request *req, size_t *len);
 /* Path for the chat call ("/api/chat" or "/v1/chat/completions") and for probes. */
 const char *llm_chat_path(enum api_kind api);
@@ -996,5 +1008,98 @@ void daemon_rescan_plugins(struct daemon *d);
 /* Cancel a task by id from the control API: 0, or -1 unknown. */
 int daemon_cancel(struct daemon *d, const char *id, char **cause);
 void daemon_notify(struct daemon *d, const char *fmt, ...) YGG_PRINTF_LIKE(2, 3); /* sd_notify */
+
+/* ---------------------------------------------------------------- control.c, metrics.c, page.c, ctl.c */
+/*
+ * Where the control API listens (control = ...): "IP:PORT" (v4, or "[v6]:PORT";
+ * "localhost" reads as 127.0.0.1), "unix:PATH", or "off". Shared by the server
+ * and the clients (yggctl, ygg-plugin).
+ */
+enum control_kind { CONTROL_OFF, CONTROL_TCP, CONTROL_UNIX };
+struct control_addr {
+	enum control_kind kind;
+	char *host; /* TCP: the IP literal, without brackets */
+	int port;   /* TCP: 0-65535 (0: any free port, server only) */
+	char *path; /* UNIX: the socket file */
+};
+/* 0, or -1 with *cause ("control = S: what is wrong"). Clear with control_addr_clear. */
+int control_addr_parse(const char *s, struct control_addr *out, char **cause);
+void control_addr_clear(struct control_addr *a);
+/*
+ * The bearer token: the first line of path, trimmed. The file must be a regular
+ * file of mode 0600 or stricter. 0 and a new string, or -1 with *cause.
+ */
+int control_token_read(const char *path, char **token, char **cause);
+
+/*
+ * The control server on the daemon's loop (libevent evhttp): GET /status (JSON),
+ * GET /metrics (Prometheus text), GET /plugins (JSON), GET / (the status page),
+ * POST /tasks/ID/cancel, POST /reload. Over TCP, POST needs "Authorization:
+ * Bearer TOKEN" (control_token_file); over a unix socket its 0600 mode is the
+ * guard. control_new listens on d->cfg->control and reads the token file: NULL
+ * with *cause naming the address (or the token file) when it cannot; with
+ * control = off it returns a server that listens nowhere.
+ */
+struct control;
+struct control *control_new(struct daemon *d, char **cause);
+/* Stop listening and remove the unix socket file it created. NULL is fine. */
+void control_free(struct control *c);
+/* After daemon_reload: re-read the token file (a bad one keeps the old token, logged). */
+void control_reload(struct control *c);
+/* What it listens on, e.g. "127.0.0.1:7411" (a port 0 resolved), "unix:/run/ygg.sock", "off". */
+const char *control_address(const struct control *c);
+/*
+ * The documents behind GET /status and GET /plugins, as new strings. /status:
+ * version, uptime_s, store, ready, queued, in_flight, hosts[], handlers[],
+ * plugins[], plugin_errors[], tasks[], recent[] (newest first). A host's
+ * "queued" counts ready tasks waiting for a slot whose handler lists that host
+ * first among the hosts that exist, so the hosts' counts add up to the queue.
+ */
+char *control_status_json(struct daemon *d);
+char *control_plugins_json(struct daemon *d);
+
+/* Prometheus text exposition format 0.0.4 of the daemon's state, appended to out. */
+void metrics_render(struct daemon *d, struct buf *out);
+/* A label value as the format wants it inside quotes: \\ \" and \n escaped. */
+void metrics_label_escape(struct buf *out, const char *s);
+/* A sample value: integers as such, NaN/+Inf/-Inf spelled the Prometheus way. */
+void metrics_value(struct buf *out, double v);
+
+/* The status page: one self-contained HTML document (static, NUL-terminated). */
+const char *page_html(size_t *len);
+
+/*
+ * The clients' side (yggctl status | monitor | cancel | reload, ygg-plugin list).
+ * Each yggctl subcommand takes argv with argv[0] the subcommand's name and
+ * returns the exit status: 0 done, 1 the daemon did not answer or refused,
+ * 2 usage or configuration error.
+ */
+int ctl_status(int argc, char **argv);
+int ctl_monitor(int argc, char **argv);
+int ctl_cancel(int argc, char **argv);
+int ctl_reload(int argc, char **argv);
+/* How to reach a daemon. */
+struct ctl_target {
+	char *addr;        /* control address as in the config */
+	char *token;       /* bearer token or NULL */
+	char *token_error; /* why the token file could not be read, or NULL */
+	char *config_path; /* where addr came from (for messages), or NULL */
+};
+/* From a loaded config (control and control_token_file); clear with ctl_target_clear. */
+void ctl_target_from_config(struct ctl_target *t, const struct ygg_config *cfg);
+void ctl_target_clear(struct ctl_target *t);
+/*
+ * One request (method "GET" or "POST") to path. 0 with *body (caller frees) and
+ * *status when the daemon answered (any status), -1 with *cause when nothing
+ * answered: "no yggd answers at ADDR (is it running? control = ADDR in FILE)".
+ */
+int ctl_request(const struct ctl_target *t, const char *method, const char *path, char **body,
+    long *status, char **cause);
+/*
+ * GET /plugins' answer as the text ygg-plugin list prints (loaded plugins with
+ * types, hosts and tasks in flight, then refusals), appended to out; -1 when
+ * json is not such an answer.
+ */
+int ctl_plugins_text(const char *json, struct buf *out);
 
 #endif /* YGG_H */
