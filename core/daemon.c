@@ -211,8 +211,10 @@ sync_hosts(struct daemon *d)
 		h = host_find(d, c->name);
 		if (h != NULL)
 			host_update(h, c);
-		else
-			TAILQ_INSERT_TAIL(&d->hosts, host_new(d, c), entry);
+		else {
+			h = host_new(d, c); /* TAILQ macros evaluate their arguments more than once */
+			TAILQ_INSERT_TAIL(&d->hosts, h, entry);
+		}
 		if (c->slots > max_slots)
 			max_slots = c->slots;
 	}
