@@ -249,16 +249,20 @@ probe_done(const struct http_result *res, void *arg)
 	if (res->curl_code == 0 && res->status == 200) {
 		int has = llm_probe_has_model(h->conf->api, pc->body.p != NULL ? pc->body.p : "", pc->body.len,
 		    h->conf->model);
-		if (has == 1) {
-			h->consecutive_failures = 0;
-			h->healthy = true;
+		/*
+		 * It answers: back in rotation. A missing model is only a warning - names
+		 * differ between servers, and a task it cannot serve moves on by itself.
+		 */
+		h->consecutive_failures = 0;
+		h->healthy = true;
+		if (has == 1)
 			log_info("host=%s probe ok: back in rotation", h->name);
-			sched_kick(h->d);
-		} else {
-			log_warnx("host=%s answers but %s: staying out of rotation", h->name,
-			    has == 0 ? "does not list the model" : "its model list is unreadable");
-			probe_schedule(h);
-		}
+		else
+			log_warnx("host=%s answers again but %s %s; back in rotation, tasks it refuses move to the "
+			          "next host",
+			    h->name, has == 0 ? "does not list model" : "sent an unreadable model list for",
+			    h->conf->model);
+		sched_kick(h->d);
 	} else {
 		log_debug("host=%s probe failed: %s (HTTP %ld)", h->name,
 		    res->error != NULL ? res->error : "error", res->status);

@@ -197,7 +197,7 @@ write_config(struct env *e, const char *hosts_and_handlers)
 	tu_write_filef(e->config,
 	    "[yggd]\nstore = jsonl\nbeads_dir = .beads\nplugin_dir = %s\nartifacts_dir = artifacts\n"
 	    "control = off\npoll_interval = 1\nmax_attempts = 2\nbackoff_base = 0.05\nbackoff_max = 0.2\n"
-	    "shutdown_grace = 5\n\n%s",
+	    "shutdown_grace = 5\nhealth_interval = 0.2\n\n%s",
 	    plugins, hosts_and_handlers);
 	free(plugins);
 }
