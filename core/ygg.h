@@ -90,12 +90,19 @@ char *path_join(const char *dir, const char *name);
  */
 int time_parse(const char *s, size_t len, int64_t *ns);
 /*
- * Format t in the same style as example (same fraction digits, same offset),
- * into out (at least 40 bytes). When example is NULL or unparseable:
- * UTC "2006-01-02T15:04:05.000000000Z"-less: RFC 3339 with nanoseconds and "Z".
+ * Format t in the same style as example: the same number of fraction digits
+ * (cut, not rounded, as Go does; trailing zeros kept), the same offset (t is
+ * shown in that offset), the same 'T'/'t'/' ' and 'Z'/'z'. out needs 40 bytes.
+ * When example is NULL or not a timestamp: UTC with 9 digits and "Z",
+ * e.g. "2026-01-02T03:04:05.123456789Z" (RFC3339Nano as bd writes it on Linux,
+ * fixed width).
  */
 void time_format_like(int64_t t, const char *example, char *out, size_t outlen);
-/* A timestamp strictly later than old (in old's style), and not earlier than now. */
+/*
+ * A timestamp in old's style (as time_format_like) that is >= now and strictly
+ * later than old. Rounded up to the style's precision, so with 0 fraction digits
+ * and now in old's second it is old + 1 s. old NULL or unparseable: now, UTC, 9 digits.
+ */
 void time_after(const char *old, int64_t now, char *out, size_t outlen);
 
 /* ---------------------------------------------------------------- config.c */
@@ -109,11 +116,11 @@ struct host_conf {
 	enum api_kind api;
 	char *model;
 	int slots;
-	double timeout;         /* seconds, total per request; 0 = none */
+	double timeout;         /* seconds, total per request (> 0) */
 	double connect_timeout; /* seconds */
 	double idle_timeout;    /* seconds without a byte */
 	char *api_key_env;      /* name of the environment variable */
-	char *api_key_file;     /* path, must be 0600 or stricter */
+	char *api_key_file;     /* absolute path; 0600 or stricter is checked at use, not here */
 	char *options;          /* JSON object text merged into the request options, or NULL */
 	int fail_threshold;
 	double health_interval;
@@ -122,7 +129,7 @@ struct host_conf {
 
 struct handler_conf {
 	char *type;   /* task type: the part after "handler." */
-	char *plugin; /* plugin name; defaults to the plugin serving this type */
+	char *plugin; /* plugin name; NULL: the plugin serving this type */
 	char **hosts; /* ordered preference, NULL-terminated */
 	size_t nhosts;
 	char **labels;   /* NULL-terminated */
@@ -131,7 +138,12 @@ struct handler_conf {
 	char *system_prompt; /* NULL = plugin's own */
 	int max_attempts;    /* 0 = global */
 	double timeout;      /* 0 = host's */
-	/* every key=value of the section, for api->task_config: NULL-terminated pairs */
+	/*
+	 * every key=value of the section in file order, for api->task_config:
+	 * kv[0]=key, kv[1]=value, ..., NULL. Keys that are not the core's own are
+	 * the plugin's (lower case [a-z][a-z0-9_]*); they and system_prompt may
+	 * continue on indented lines, joined with "\n".
+	 */
 	char **kv;
 	int line;
 };
@@ -166,10 +178,14 @@ struct ygg_config {
 
 /*
  * Load and check the whole file. On error returns -1 and *cause (caller frees)
- * reads "FILE:LINE: key: what is wrong" (or "FILE: what is wrong").
+ * reads "FILE:LINE: key: what is wrong", "FILE:LINE: [section]: what is wrong"
+ * or "FILE: cannot read: strerror"; FILE is path as given. cfg->path is absolute.
  */
 int config_load(const char *path, struct ygg_config **out, char **cause);
-/* The same, from text in memory (name is used in messages, dir for relative paths). */
+/*
+ * The same, from text in memory: name is used in messages and as cfg->path, dir
+ * for relative paths (NULL or relative: from the working directory).
+ */
 int config_parse(const char *text, const char *name, const char *dir, struct ygg_config **out, char **cause);
 void config_free(struct ygg_config *cfg);
 const struct host_conf *config_host(const struct ygg_config *cfg, const char *name);

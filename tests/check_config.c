@@ -715,6 +715,73 @@ START_TEST(sample_loads)
 }
 END_TEST
 
+/*
+ * The sample lists every key, most commented out with their defaults: with
+ * each one uncommented it still loads, to the same values (api_key_file stays
+ * commented: it is the alternative to api_key_env).
+ */
+START_TEST(sample_every_key)
+{
+	char *path = tu_src("etc/ygg.ini");
+	char *etc = tu_src("etc");
+	char *text = tu_read_file(path, NULL);
+	struct ygg_config *cfg, *plain;
+	char *cause = NULL;
+	struct buf b;
+	int uncommented = 0;
+
+	ck_assert_ptr_nonnull(text);
+	buf_init(&b);
+	for (char *line = text; *line != '\0';) {
+		size_t len = strcspn(line, "\n");
+		size_t k = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_");
+		bool key = line[0] == ';' && k > 0 && (line[1 + k] == ' ' || line[1 + k] == '=') &&
+		    strncmp(line + 1, "api_key_file", 12) != 0;
+		bool cont = line[0] == ';' && line[1] == ' ' && line[2] == ' ' && line[5] != ' ';
+		if (key || cont) {
+			buf_add(&b, line + 1, len - 1);
+			uncommented++;
+		} else
+			buf_add(&b, line, len);
+		buf_addc(&b, '\n');
+		line += len + (line[len] == '\n');
+	}
+	ck_assert_int_ge(uncommented, 22);
+	ck_assert_msg(config_parse(b.p, "ygg.ini", etc, &cfg, &cause) == 0, "%s\n%s", cause, b.p);
+	ck_assert_int_eq(config_load(path, &plain, &cause), 0);
+
+	ck_assert_uint_eq(cfg->max_response_bytes, plain->max_response_bytes);
+	ck_assert_uint_eq(cfg->max_comment_bytes, plain->max_comment_bytes);
+	ck_assert_int_eq(cfg->fail_threshold, plain->fail_threshold);
+	ck_assert_double_eq(cfg->health_interval, plain->health_interval);
+	ck_assert_double_eq(cfg->backoff_base, plain->backoff_base);
+	ck_assert_double_eq(cfg->backoff_max, plain->backoff_max);
+	ck_assert_str_eq(cfg->bd_path, plain->bd_path);
+	ck_assert_double_eq(cfg->bd_timeout, plain->bd_timeout);
+	ck_assert_str_eq(cfg->control_token_file, "/etc/ygg/token");
+	const struct host_conf *h = config_host(cfg, "surtr-reasoning"), *ph = config_host(plain, "surtr-reasoning");
+	ck_assert_double_eq(h->timeout, ph->timeout);
+	ck_assert_double_eq(h->connect_timeout, ph->connect_timeout);
+	ck_assert_double_eq(h->idle_timeout, ph->idle_timeout);
+	ck_assert_int_eq(h->fail_threshold, ph->fail_threshold);
+	ck_assert_double_eq(h->health_interval, ph->health_interval);
+	ck_assert_str_eq(h->api_key_env, "SURTR_KEY");
+	ck_assert_str_eq(h->options, "{\"num_ctx\": 8192}");
+	const struct handler_conf *cg = config_handler(cfg, "code-generation");
+	ck_assert_str_eq(cg->plugin, "code-generation");
+	ck_assert_str_eq(cg->system_prompt, "You are a careful senior engineer.\nIndented lines continue the prompt.");
+	ck_assert_int_eq(cg->max_attempts, plain->max_attempts);
+	ck_assert_double_eq(cg->timeout, ph->timeout);
+	ck_assert(!cg->is_default);
+	config_free(plain);
+	config_free(cfg);
+	buf_free(&b);
+	free(text);
+	free(etc);
+	free(path);
+}
+END_TEST
+
 /* What the build installs as /etc/ygg.ini (etc/ygg.ini.install.in configured) loads too. */
 START_TEST(installed_sample_loads)
 {
@@ -772,6 +839,7 @@ config_suite(void)
 	tcase_add_test(tc, long_names);
 	tcase_add_test(tc, relative_paths);
 	tcase_add_test(tc, sample_loads);
+	tcase_add_test(tc, sample_every_key);
 	tcase_add_test(tc, installed_sample_loads);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
