@@ -105,7 +105,6 @@ struct bd {
 	char *assignee;
 	char *bd_path;
 	struct event_base *base; /* where calls run (a private one during start) */
-	char **envp;
 
 	/* the view */
 	struct issue **ready;  /* owned: open issues from the last bd ready */
@@ -224,6 +223,8 @@ garbage_excerpt(const char *p, size_t len)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			s[i] = ' ';
+	while (n > 0 && s[n - 1] == ' ')
+		s[--n] = '\0';
 	return s;
 }
 
@@ -519,7 +520,10 @@ call_start(struct bd *b, const char *what, char **args, size_t nargs, void (*don
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
 	c = xcalloc(1, sizeof *c);
-	rc = posix_spawnp(&c->pid, b->bd_path, &fa, &at, argv, b->envp);
+	/* The environment as it is now (not as it was at start-up), with BEADS_DIR set. */
+	char **envp = make_env(b->dir);
+	rc = posix_spawnp(&c->pid, b->bd_path, &fa, &at, argv, envp);
+	free_list(envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	free(argv);
@@ -782,6 +786,7 @@ bd_poll_end(struct bd *b)
 		b->ready_hash = b->poll_ready_hash;
 		b->have_ready = true;
 		b->poll_ready = NULL;
+		b->npoll_ready = 0;
 		changed = true;
 	}
 	if (b->poll_prog != NULL && (!b->have_list || b->poll_prog_hash != b->list_hash)) {
@@ -791,6 +796,7 @@ bd_poll_end(struct bd *b)
 		b->list_hash = b->poll_prog_hash;
 		b->have_list = true;
 		b->poll_prog = NULL;
+		b->npoll_prog = 0;
 		changed = true;
 	}
 	/* A complete poll is newer than what our writes returned. */
@@ -1576,7 +1582,6 @@ bd_free(struct store *st)
 	free(b->idx);
 	free(b->mine);
 	free(b->last_poll_error);
-	free_list(b->envp);
 	free(b->dir);
 	free(b->assignee);
 	free(b->bd_path);
@@ -1616,7 +1621,6 @@ store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause
 	b->assignee = xstrdup(cfg->assignee != NULL ? cfg->assignee : "yggd");
 	/* Looked up again on every call (posix_spawnp), so a bd upgraded in place is picked up. */
 	b->bd_path = xstrdup(cfg->bd_path != NULL ? cfg->bd_path : "bd");
-	b->envp = make_env(b->dir);
 	b->view_gen = 1;
 	TAILQ_INIT(&b->queue);
 	TAILQ_INIT(&b->batch);
