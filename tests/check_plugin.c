@@ -797,6 +797,67 @@ START_TEST(test_tool_usage_and_config_errors)
 }
 END_TEST
 
+struct find_block {
+	const char *path;
+	char *body;
+};
+
+static int
+find_named_block(void *arg, const struct ygg_code_block *b)
+{
+	struct find_block *f = arg;
+
+	if (b->path_len != strlen(f->path) || memcmp(b->path, f->path, b->path_len) != 0)
+		return 0;
+	f->body = xstrndup(b->body, b->body_len);
+	return 1;
+}
+
+/* plugins/README.md's example compiles as shown, loads, and does what it says. */
+START_TEST(test_readme_example)
+{
+	struct find_block fb = { .path = "shout.c" };
+	char *readme = tu_src("plugins/README.md"), *text, *out, *inc = tu_src("include");
+	char *c = path_join(root, "shout.c"), *so = path_join(root, "shout.so"), *cause = NULL;
+	size_t len;
+	struct plugin_set ps;
+	struct plugin *p;
+
+	text = tu_read_file(readme, &len);
+	ck_assert_ptr_nonnull(text);
+	hostapi_get()->text_code_blocks(text, len, find_named_block, &fb);
+	ck_assert_msg(fb.body != NULL, "no ```c file=shout.c block in %s", readme);
+	tu_write_file(c, fb.body);
+	if (access("/usr/bin/cc", X_OK) != 0) {
+		fprintf(stderr, "check_plugin: no /usr/bin/cc: README example not compiled\n");
+	} else {
+		char *cc[] = { "/usr/bin/cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+			"-fvisibility=hidden", "-I", inc, "-o", so, c, NULL };
+		int rc = tu_run(cc, 120, &out);
+		ck_assert_msg(rc == 0, "cc failed (%d): %s", rc, out);
+		free(out);
+		chmod(so, 0644);
+		ck_assert_int_eq(run_tool(&out, "check", so, NULL, NULL, NULL), 0);
+		ck_assert_str_eq(out, "ok shout 1.0.0 shout\n");
+		free(out);
+
+		struct issue is = { .id = "bd-1", .title = "Say hi" };
+		struct ygg_task t = { .issue = &is, .plugin_name = "shout", .type = "shout", .attempt = 1 };
+		struct ygg_reply reply = { .content = "  hello, world\n", .len = 15 };
+		struct ygg_result res;
+		plugin_set_init(&ps);
+		ck_assert_int_eq(plugin_load_file(&ps, so, &cause), 0);
+		p = plugin_find(&ps, "shout");
+		result_init(&res);
+		ck_assert_int_eq(p->desc->handle_reply(p->state, &t, &reply, &res), 0);
+		ck_assert_str_eq(res.text, "HELLO, WORLD");
+		result_clear(&res);
+		plugin_set_clear(&ps);
+	}
+	free(fb.body), free(text), free(readme), free(inc), free(c), free(so);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *
@@ -829,6 +890,7 @@ plugin_suite(void)
 	tcase_add_test(tool, test_tool_info);
 	tcase_add_test(tool, test_tool_check);
 	tcase_add_test(tool, test_tool_usage_and_config_errors);
+	tcase_add_test(tool, test_readme_example);
 	suite_add_tcase(s, tool);
 	return s;
 }
