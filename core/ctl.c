@@ -346,17 +346,25 @@ table_row(struct table *t, ...)
 	t->nrows++;
 }
 
+/*
+ * Columns padded to their widest cell, two spaces apart; a column whose cells
+ * are all empty (no errors to show) is left out; no trailing blanks.
+ */
 static void
 table_print(struct table *t, struct buf *out)
 {
 	size_t w[TBL_MAX_COLS] = { 0 };
+	bool shown[TBL_MAX_COLS];
 
 	for (size_t c = 0; c < t->ncols; c++) {
 		w[c] = text_width(t->head[c]);
+		shown[c] = false;
 		for (size_t r = 0; r < t->nrows; r++) {
-			size_t cw = text_width(t->cells[r * t->ncols + c]);
+			const char *cell = t->cells[r * t->ncols + c];
+			size_t cw = text_width(cell);
 			if (cw > w[c])
 				w[c] = cw;
+			shown[c] |= *cell != '\0';
 		}
 	}
 	for (size_t r = 0; r <= t->nrows; r++) {
@@ -365,15 +373,18 @@ table_print(struct table *t, struct buf *out)
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *s = r == 0 ? t->head[c] : t->cells[(r - 1) * t->ncols + c];
 			size_t pad = w[c] - text_width(s);
-			bool last = c + 1 == t->ncols;
+			if (!shown[c])
+				continue;
+			if (line.len > 0)
+				buf_adds(&line, "  ");
 			if (t->right[c])
 				buf_printf(&line, "%*s", (int)pad, "");
 			buf_adds(&line, s);
-			if (!t->right[c] && !last)
+			if (!t->right[c])
 				buf_printf(&line, "%*s", (int)pad, "");
-			if (!last)
-				buf_adds(&line, "  ");
 		}
+		while (line.len > 0 && line.p[line.len - 1] == ' ')
+			line.p[--line.len] = '\0';
 		buf_addc(&line, '\n');
 		buf_add(out, line.p, line.len);
 		buf_free(&line);
@@ -637,7 +648,7 @@ parse_opts(int argc, char **argv, struct ctl_opts *o, bool allow_once, bool allo
 	memset(o, 0, sizeof *o);
 	optind = 0; /* GNU: start over; the subcommand's argv is a new vector */
 	opterr = 1;
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
