@@ -6,9 +6,9 @@
  * and values (and strips comments); our reader feeds it one line at a time so we
  * know the line number of every key and section whatever inih was built with
  * (Debian builds it without INI_HANDLER_LINENO and without a callback for empty
- * sections). The second pass walks the sections in file order, so the first
- * problem in the file is the one reported, then checks what spans sections
- * (hosts a handler names, one default handler).
+ * sections). The second pass walks the sections in file order and stops at
+ * the first problem, then checks what spans sections (the hosts a handler
+ * names). Loading is not thread-safe: it sets inih's line length (see below).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -201,6 +201,29 @@ reader_gets(char *str, int num, void *stream)
 	return str;
 }
 
+/* Line n (1-based) of text, for messages about lines inih refused. */
+static char *
+text_line(const char *text, int n)
+{
+	const char *p = text;
+
+	for (int i = 1; i < n && p != NULL; i++) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	if (p == NULL)
+		return xstrdup("");
+	if (n == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	size_t len = strcspn(p, "\r\n");
+	while (len > 0 && is_blank((unsigned char)p[len - 1]))
+		len--;
+	while (len > 0 && is_blank((unsigned char)*p))
+		p++, len--;
+	return xstrndup(p, len);
+}
+
 /* Value text without an inline "; comment", for an inih built without them. */
 static char *
 value_clean(const char *v)
@@ -263,6 +286,14 @@ reader_entry(void *user, const char *section, const char *name, const char *valu
 			e->cont_line = r->lineno;
 		return 1;
 	}
+	if (name[0] == '\0') {
+		char *l = text_line(r->line, 1);
+		reader_fail(r, r->lineno, "expected [section] or key = value, not \"%s\"", l);
+		free(l);
+		free(val);
+		r->key_seen = true;
+		return 1;
+	}
 	if (!r->in_sec) {
 		char *key = raw_key(r, name);
 		reader_fail(r, r->lineno, "%s: set before any [section] (global settings go under [yggd])", key);
@@ -298,27 +329,6 @@ reader_clear(struct reader *r)
 	}
 	free(r->secs);
 	free(r->err);
-}
-
-/* Line n (1-based) of text, for messages about lines inih refused. */
-static char *
-text_line(const char *text, int n)
-{
-	const char *p = text;
-
-	for (int i = 1; i < n && p != NULL; i++) {
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	if (p == NULL)
-		return xstrdup("");
-	size_t len = strcspn(p, "\r\n");
-	while (len > 0 && is_blank((unsigned char)p[len - 1]))
-		len--;
-	while (len > 0 && is_blank((unsigned char)*p))
-		p++, len--;
-	return xstrndup(p, len);
 }
 
 static int

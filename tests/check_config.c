@@ -50,6 +50,8 @@ static const struct {
 	{ "store = jsonl\n", "t.ini:1: store: set before any [section] (global settings go under [yggd])" },
 	{ "[yggd]\nthis is not a pair\n", "t.ini:2: expected [section] or key = value, not \"this is not a pair\"" },
 	{ "[yggd]\n[host.a\n", "t.ini:2: [host.a: no closing ] for the section name" },
+	{ "\xef\xbb\xbf[yggd\n", "t.ini:1: [yggd: no closing ] for the section name" },
+	{ "[yggd]\n = nokey\n", "t.ini:2: expected [section] or key = value, not \"= nokey\"" },
 	{ "[yggd]\nsort = oldest\nsort = hybrid\n", "t.ini:3: sort: set twice in [yggd] (first at line 2)" },
 	{ "[host.a]\nmodel = m\n  slots = 2\n",
 	    "t.ini:3: model: the value continues on an indented line; only system_prompt, options and plugin keys "
