@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,63 @@ START_TEST(after_properties)
 }
 END_TEST
 
+/* xorshift64*: a fixed sequence, so a failure reproduces */
+static uint64_t
+rnd(uint64_t *st)
+{
+	*st ^= *st >> 12;
+	*st ^= *st << 25;
+	*st ^= *st >> 27;
+	return *st * UINT64_C(2685821657736338717);
+}
+
+/*
+ * Random instants from 1678 to 2261 in random styles (0-9 digits, any offset,
+ * each separator and zone letter): written, read back, they give the instant cut
+ * to the style, and writing that again gives the same text.
+ */
+START_TEST(random_round_trip)
+{
+	static const char seps[] = { 'T', 't', ' ' };
+	uint64_t st = UINT64_C(0x9e3779b97f4a7c15);
+	const int64_t lo = INT64_C(-9200000000) * SEC;
+	const uint64_t span = UINT64_C(18400000000) * UINT64_C(1000000000);
+
+	for (int i = 0; i < 20000; i++) {
+		char example[64], out[64], again[64];
+		int digits = (int)(rnd(&st) % 10);
+		int off = (int)(rnd(&st) % (2 * 1440 - 1)) - 1439;
+		int64_t t = (int64_t)((uint64_t)lo + rnd(&st) % span);
+		int64_t back, unit = 1;
+		char zone[8];
+
+		if (rnd(&st) % 4 == 0)
+			off = 0;
+		if (off == 0 && rnd(&st) % 2 == 0)
+			snprintf(zone, sizeof zone, "%c", rnd(&st) % 2 ? 'Z' : 'z');
+		else
+			snprintf(zone, sizeof zone, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+		snprintf(example, sizeof example, "2001-02-03%c04:05:06%s%.*s%s", seps[rnd(&st) % 3],
+		    digits > 0 ? "." : "", digits, "123456789", zone);
+		for (int k = digits; k < 9; k++)
+			unit *= 10;
+
+		time_format_like(t, example, out, sizeof out);
+		if (strlen(out) != strlen(example) || strcmp(out + strlen(out) - strlen(zone), zone) != 0 ||
+		    out[10] != example[10])
+			ck_abort_msg("%lld in the style of %s: %s", (long long)t, example, out);
+		if (time_parse(out, strlen(out), &back) == -1)
+			ck_abort_msg("%s (from %lld) does not parse", out, (long long)t);
+		int64_t cut = t - ((t % unit) + unit) % unit;
+		if (back != cut)
+			ck_abort_msg("%s reads as %lld, want %lld", out, (long long)back, (long long)cut);
+		time_format_like(back, out, again, sizeof again);
+		if (strcmp(again, out) != 0)
+			ck_abort_msg("%s written again as %s", out, again);
+	}
+}
+END_TEST
+
 /* Every timestamp in the shared corpus parses and is written back byte for byte in its own style. */
 START_TEST(corpus_round_trip)
 {
@@ -338,6 +396,7 @@ timefmt_suite(void)
 	tcase_add_test(tc, format_like_small_buffer);
 	tcase_add_loop_test(tc, after_table, 0, sizeof after / sizeof after[0]);
 	tcase_add_test(tc, after_properties);
+	tcase_add_test(tc, random_round_trip);
 	tcase_add_test(tc, corpus_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
