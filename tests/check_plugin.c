@@ -160,7 +160,7 @@ START_TEST(test_refusal_table)
 	struct plugin_error *e;
 	char *cause = NULL;
 
-	put("good", dir, "good.so", 0755);
+	free(put("good", dir, "good.so", 0755));
 	if (refusals[_i].plugin != NULL) {
 		bad = put(refusals[_i].plugin, dir, refusals[_i].as, 0755);
 	} else {
