@@ -153,25 +153,26 @@ reserved_key(const char *name)
 	    strcmp(name, "stream_options") == 0;
 }
 
+/* One JSON value, whitespace around it allowed, nothing else; NULL when it is not that. */
 static struct json_object *
 parse_json_value(const char *text)
 {
 	struct json_tokener *tok;
 	struct json_object *v;
-	size_t len;
+	struct buf b;
 
 	if (text == NULL)
 		return NULL;
-	len = strlen(text);
+	/* a trailing space ends a bare number, which the tokener would otherwise wait on */
+	buf_init(&b);
+	buf_adds(&b, text);
+	buf_addc(&b, ' ');
 	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	v = json_tokener_parse_ex(tok, text, (int)len);
-	if (v == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		v = json_tokener_parse_ex(tok, "", 1); /* a bare number needs the end marked */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	v = json_tokener_parse_ex(tok, b.p, (int)b.len);
 	if (v != NULL) {
-		size_t end = json_tokener_get_parse_end(tok);
-		for (; end < len; end++) {
-			if (strchr(" \t\r\n", text[end]) == NULL && text[end] != '\0') {
+		for (size_t end = json_tokener_get_parse_end(tok); end < b.len; end++) {
+			if (strchr(" \t\r\n", b.p[end]) == NULL) {
 				json_object_put(v);
 				v = NULL;
 				break;
@@ -179,6 +180,7 @@ parse_json_value(const char *text)
 		}
 	}
 	json_tokener_free(tok);
+	buf_free(&b);
 	return v;
 }
 

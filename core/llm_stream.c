@@ -427,11 +427,11 @@ json_feed(struct llm_stream *s, const char *p, size_t n)
 }
 
 static void
-json_line(struct llm_stream *s, const char *p, size_t n)
+json_line(struct llm_stream *s, const char *p, size_t n, bool eol)
 {
 	json_feed(s, p, n);
 	/* the line break separates tokens inside an object that goes on */
-	if (s->obj_open && !s->failed)
+	if (eol && s->obj_open && !s->failed)
 		json_feed(s, "\n", 1);
 }
 
@@ -513,8 +513,9 @@ sse_line(struct llm_stream *s, const char *p, size_t n)
 
 /* ---- lines */
 
+/* One line without its "\n"; eol false for the unterminated last one. */
 static void
-process_line(struct llm_stream *s, const char *p, size_t n)
+process_line(struct llm_stream *s, const char *p, size_t n, bool eol)
 {
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
@@ -535,7 +536,7 @@ process_line(struct llm_stream *s, const char *p, size_t n)
 		n -= i;
 	}
 	if (s->mode == MODE_JSON)
-		json_line(s, p, n);
+		json_line(s, p, n, eol);
 	else
 		sse_line(s, p, n);
 }
@@ -565,7 +566,7 @@ llm_stream_new(enum api_kind api, size_t max_bytes)
 	buf_init(&s->obj_head);
 	buf_init(&s->sse_data);
 	s->tok = json_tokener_new();
-	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	return s;
 }
 
@@ -600,7 +601,7 @@ llm_stream_feed(struct llm_stream *s, const char *data, size_t len)
 			break;
 		data += n + 1;
 		len -= n + 1;
-		process_line(s, s->line.p, s->line.len);
+		process_line(s, s->line.p, s->line.len, true);
 		buf_reset(&s->line);
 	}
 	return s->failed ? -1 : 0;
@@ -610,7 +611,7 @@ int
 llm_stream_finish(struct llm_stream *s)
 {
 	if (!s->failed && !s->ended && s->line.len > 0) {
-		process_line(s, s->line.p, s->line.len);
+		process_line(s, s->line.p, s->line.len, false);
 		buf_reset(&s->line);
 	}
 	if (!s->failed && !s->ended && s->mode == MODE_SSE)
