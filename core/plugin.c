@@ -370,7 +370,7 @@ load_one(struct plugin_set *ps, const char *path, struct plugin *replacing, stru
 	struct stat lst, st;
 	const struct ygg_plugin *desc = NULL;
 	struct plugin *other;
-	char procpath[64];
+	char procpath[64], *dotpath = NULL;
 	const char *candidates[2];
 	size_t ncand = 0;
 	void *dl = NULL;
@@ -383,7 +383,12 @@ load_one(struct plugin_set *ps, const char *path, struct plugin *replacing, stru
 		*why = xasprintf("cannot stat: %s", strerror(errno));
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!S_ISREG(lst.st_mode) && !S_ISLNK(lst.st_mode)) {
+		*why = xstrdup("not a regular file");
+		return NULL;
+	}
+	/* O_NONBLOCK: a link to a FIFO must not stop the daemon in open(). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {
 		*why = xasprintf("cannot open: %s", strerror(errno));
 		return NULL;
@@ -408,8 +413,14 @@ load_one(struct plugin_set *ps, const char *path, struct plugin *replacing, stru
 	 * reused. RTLD_NOLOAD says whether dlopen would give back a resident object.
 	 */
 	snprintf(procpath, sizeof procpath, "/proc/self/fd/%d", fd);
-	if (!path_in_use(ps, path))
+	/* A name without a slash would send dlopen searching the library path. */
+	if (strchr(path, '/') == NULL) {
+		dotpath = xasprintf("./%s", path);
+		if (!path_in_use(ps, path))
+			candidates[ncand++] = dotpath;
+	} else if (!path_in_use(ps, path)) {
 		candidates[ncand++] = path;
+	}
 	candidates[ncand++] = procpath;
 	bool in_place = false;
 	for (size_t i = 0; i < ncand && via == NULL; i++) {
@@ -488,12 +499,14 @@ load_one(struct plugin_set *ps, const char *path, struct plugin *replacing, stru
 		p->fd = -1;
 		close(fd);
 	}
+	free(dotpath);
 	return p;
 
 fail:
 	if (dl != NULL)
 		dlclose(dl);
 	close(fd);
+	free(dotpath);
 	return NULL;
 }
 

@@ -549,6 +549,44 @@ START_TEST(test_lookup_helpers)
 }
 END_TEST
 
+START_TEST(test_not_regular_files)
+{
+	struct plugin_set ps;
+	char *dir = mkfolder("plugins", 0755);
+	char *fifo = path_join(dir, "fifo.so"), *sub = path_join(dir, "sub.so");
+	char *link = path_join(dir, "tofifo.so"), *elsewhere = mkfolder("elsewhere", 0755);
+	char *fifo2 = path_join(elsewhere, "f");
+
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	ck_assert_int_eq(mkfifo(fifo2, 0644), 0);
+	ck_assert_int_eq(symlink(fifo2, link), 0);
+	free(put("good", dir, "good.so", 0644));
+	plugin_set_init(&ps);
+	/* Returns at all (a FIFO has no writer), and refuses each. */
+	ck_assert_int_eq(plugin_load_dir(&ps, dir, NULL), 1);
+	ck_assert_str_eq(error_for(&ps, fifo)->reason, "not a regular file");
+	ck_assert_str_eq(error_for(&ps, sub)->reason, "not a regular file");
+	ck_assert_str_eq(error_for(&ps, link)->reason, "not a regular file");
+	plugin_set_clear(&ps);
+	free(fifo), free(sub), free(link), free(fifo2), free(elsewhere), free(dir);
+}
+END_TEST
+
+/* A bare file name is this folder's file, not one from the library path. */
+START_TEST(test_relative_name)
+{
+	char *dir = mkfolder("plugins", 0755), *cwd = getcwd(NULL, 0), *cause = NULL;
+
+	free(put("good", dir, "good.so", 0644));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_msg(plugin_check_file("good.so", &cause) == 0, "%s", cause);
+	ck_assert_int_eq(plugin_check_file("./good.so", NULL), 0);
+	ck_assert_int_eq(chdir(cwd), 0);
+	free(cwd), free(dir);
+}
+END_TEST
+
 START_TEST(test_check_file)
 {
 	char *dir = mkfolder("plugins", 0755), *cause = NULL;
@@ -880,6 +918,8 @@ plugin_suite(void)
 	tcase_add_test(tc, test_replace_while_in_use);
 	tcase_add_test(tc, test_removed_file_retires);
 	tcase_add_test(tc, test_lookup_helpers);
+	tcase_add_test(tc, test_not_regular_files);
+	tcase_add_test(tc, test_relative_name);
 	tcase_add_test(tc, test_check_file);
 	suite_add_tcase(s, tc);
 
