@@ -839,6 +839,68 @@ START_TEST(test_yggctl)
 }
 END_TEST
 
+#ifdef YGG_HAVE_SYSTEMD
+/*
+ * systemd's side, without systemd: a datagram socket as NOTIFY_SOCKET and
+ * WATCHDOG_USEC set the way the service manager sets them. yggd must say
+ * READY=1, then WATCHDOG=1 at half the interval, and STOPPING=1 on SIGTERM.
+ */
+START_TEST(test_watchdog)
+{
+	struct env e;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *path;
+	int fd, ready = 0, pings = 0, stopping = 0;
+
+	env_init(&e, true);
+	env_config(&e, "tcp", false, 2, NULL);
+	path = xasprintf("%s/notify.sock", e.dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memcpy(sun.sun_path, path, strlen(path));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "400000", 1); /* 0.4 s: a ping every 0.2 s */
+	unsetenv("WATCHDOG_PID");
+	env_start(&e);
+	int64_t end = now_mono_ns() + INT64_C(1500000000);
+	while (now_mono_ns() < end) {
+		char msg[4096];
+		struct timeval tv = { 0, 100000 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		ssize_t n = recv(fd, msg, sizeof msg - 1, 0);
+		if (n <= 0)
+			continue;
+		msg[n] = '\0';
+		ready += strstr(msg, "READY=1") != NULL;
+		pings += strstr(msg, "WATCHDOG=1") != NULL;
+	}
+	ck_assert_int_ge(ready, 1);
+	/* 1.5 s at one ping per 0.2 s: at least 5 even on a slow machine */
+	ck_assert_msg(pings >= 5, "only %d WATCHDOG=1 in 1.5 s", pings);
+	kill(e.yggd, SIGTERM);
+	for (int i = 0; i < 50 && stopping == 0; i++) {
+		char msg[4096];
+		struct timeval tv = { 0, 100000 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		ssize_t n = recv(fd, msg, sizeof msg - 1, 0);
+		if (n > 0) {
+			msg[n] = '\0';
+			stopping += strstr(msg, "STOPPING=1") != NULL;
+		}
+	}
+	ck_assert_int_eq(stopping, 1);
+	ck_assert_int_eq(tu_wait(e.yggd, 20), 0);
+	e.yggd = 0;
+	char *log = tu_read_file(e.log, NULL);
+	ck_assert_ptr_nonnull(strstr(log, "systemd watchdog: keep-alive every 0.2 s"));
+	free(log);
+	close(fd);
+	free(path);
+	env_free(&e);
+}
+END_TEST
+#endif
+
 Suite *
 control_suite(void)
 {
@@ -856,6 +918,9 @@ control_suite(void)
 	tcase_add_test(tc, test_startup_refusals);
 	tcase_add_test(tc, test_unix_socket);
 	tcase_add_test(tc, test_yggctl);
+#ifdef YGG_HAVE_SYSTEMD
+	tcase_add_test(tc, test_watchdog);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }
