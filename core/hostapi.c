@@ -17,6 +17,8 @@
 #define ART_NAME_MAX 1024
 #define ART_COMPONENT_MAX 255
 #define ART_DEPTH_MAX 16
+/* Files per result: a reply of many tiny blocks must not turn into a flood of writes. */
+#define ART_COUNT_MAX 1000
 
 /* The plugin whose init or fini is running: names log lines that have no task. */
 static const char *current_plugin;
@@ -192,6 +194,8 @@ api_result_add_artifact(ygg_result *res, const char *name, size_t name_len, cons
 			return 0;
 		}
 	}
+	if (res->narts >= ART_COUNT_MAX)
+		return -1;
 	res->arts = xrealloc(res->arts, (res->narts + 1) * sizeof *res->arts);
 	res->arts[res->narts].name = xstrndup(name, name_len);
 	res->arts[res->narts].data = xstrndup(data != NULL ? data : "", len);

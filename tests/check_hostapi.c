@@ -4,6 +4,7 @@
  * requests, results and log lines.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,16 @@ START_TEST(test_result_artifacts)
 	/* Empty files are files. */
 	ck_assert_int_eq(api->result_add_artifact(&res, "empty/__init__.py", 17, "", 0), 0);
 	ck_assert_uint_eq(res.arts[2].len, 0);
+
+	/* At most 1000 files; replacing one is still possible at the limit. */
+	for (int i = (int)res.narts; i < 1000; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "many/%d.txt", i);
+		ck_assert_int_eq(api->result_add_artifact(&res, name, strlen(name), "x", 1), 0);
+	}
+	ck_assert_int_eq(api->result_add_artifact(&res, "one-too-many.txt", 16, "x", 1), -1);
+	ck_assert_int_eq(api->result_add_artifact(&res, "a/b.txt", 7, "three", 5), 0);
+	ck_assert_uint_eq(res.narts, 1000);
 
 	api->result_set_text(&res, "hello world", 5);
 	ck_assert_str_eq(res.text, "hello");

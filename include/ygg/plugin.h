@@ -162,8 +162,9 @@ struct ygg_host_api {
 	 * relative path of plain components ("src/x.py"): absolute paths, "." and
 	 * "..", empty components, components over 255 bytes, names over 1024 bytes or
 	 * 16 levels, NUL bytes, control characters, backslashes and invalid UTF-8 are
-	 * refused with -1, and so is "result.md" (the core writes that one); nothing
-	 * is added then. Adding a name again replaces the earlier data. Both copied.
+	 * refused with -1, and so is "result.md" (the core writes that one) and a
+	 * 1001st file; nothing is added then. Adding a name again replaces the
+	 * earlier data. Both copied.
 	 */
 	int (*result_add_artifact)(ygg_result *res, const char *name, size_t name_len,
 	    const char *data, size_t len);
