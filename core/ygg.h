@@ -436,13 +436,17 @@ size_t route_next_word(const char **pos, const char **word);
  * (store = auto | jsonl | bd) and forwards to it.
  *
  * Issue pointers handed out by ready(), lookup() and mine_in_progress() are
- * borrowed: they stay valid until the store changes, which it only does inside
- * a changed callback or a done callback (a write re-parses the lines it touched).
- * Copy what must outlive those, or look the issue up again.
+ * borrowed: they stay valid until the next changed callback (the store calls
+ * it right after it replaced issues: a reload, a poll, or a write that
+ * re-parsed the lines it touched). Copy what must outlive that, or look the
+ * issue up again.
  *
  * Done callbacks run on the loop after the write finished, never from inside
- * submit(); a callback may submit again (that goes into the next batch). After
- * the done callbacks of a write, the changed callback runs when the view changed.
+ * submit(); a callback may submit again (that goes into the next batch). For
+ * jsonl the changed callback of a write comes first (the batch is applied in
+ * memory, then written on a thread, then answered); for bd it follows the
+ * batch's answers. bd's first view (store_start) is announced by a changed
+ * callback on the first loop turn.
  */
 struct store;
 enum store_op {
@@ -470,7 +474,8 @@ struct store_stats {
 	uint64_t errors;    /* STORE_ERROR answers */
 	uint64_t bd_calls;  /* bd: child processes started */
 	uint64_t bd_failed; /* bd: calls that failed (exit status, timeout, garbage) */
-	double last_flush;  /* jsonl: seconds the last rewrite held the loop; bd: last call */
+	double last_flush;  /* jsonl: seconds the last batch held the loop; bd: last call */
+	double last_write;  /* jsonl: seconds the last rewrite took on the writer thread */
 };
 
 struct store_ops {
