@@ -837,12 +837,17 @@ bd_poll_ready_done(struct bd_call *c)
 	char *why = call_failure(c);
 
 	b->poll_ready_ok = false;
-	if (why == NULL && parse_stdout(c, &o, &why) == 0) {
+	uint64_t h = hash64(c->out.p != NULL ? c->out.p : "", c->out.len) | 1;
+	if (why == NULL && b->have_ready && h == b->ready_hash) {
+		/* the same bytes as last time: nothing to parse */
+		b->poll_ready_hash = h;
+		b->poll_ready_ok = true;
+	} else if (why == NULL && parse_stdout(c, &o, &why) == 0) {
 		if (o != NULL && !json_object_is_type(o, json_type_array)) {
 			why = xasprintf("%s printed JSON that is not a list of issues", c->what);
 		} else {
 			b->npoll_ready = issues_from_json(o, true, &b->poll_ready);
-			b->poll_ready_hash = hash64(c->out.p != NULL ? c->out.p : "", c->out.len) | 1;
+			b->poll_ready_hash = h;
 			b->poll_ready_ok = true;
 		}
 	}
@@ -861,13 +866,16 @@ bd_poll_list_done(struct bd_call *c)
 	struct bd *b = c->b;
 	json_object *o = NULL;
 	char *why = call_failure(c);
+	uint64_t h = hash64(c->out.p != NULL ? c->out.p : "", c->out.len) | 1;
 
-	if (why == NULL && parse_stdout(c, &o, &why) == 0) {
+	if (why == NULL && b->have_list && h == b->list_hash) {
+		b->poll_prog_hash = h; /* unchanged: nothing to parse */
+	} else if (why == NULL && parse_stdout(c, &o, &why) == 0) {
 		if (o != NULL && !json_object_is_type(o, json_type_array)) {
 			why = xasprintf("%s printed JSON that is not a list of issues", c->what);
 		} else {
 			b->npoll_prog = issues_from_json(o, false, &b->poll_prog);
-			b->poll_prog_hash = hash64(c->out.p != NULL ? c->out.p : "", c->out.len) | 1;
+			b->poll_prog_hash = h;
 		}
 	}
 	json_object_put(o);
@@ -1447,6 +1455,8 @@ static void
 bd_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
+	/* the first view (from store_start) is announced here, on the loop */
+	bd_notify(arg);
 	bd_kick(arg);
 }
 
@@ -1502,7 +1512,7 @@ bd_start(struct store *st)
 	struct bd *b = st->impl;
 	struct event_base *tmp = event_base_new();
 	double s = st->cfg->poll_interval > 0 ? st->cfg->poll_interval : 2.0;
-	struct timeval tv = { (time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6) };
+	struct timeval tv = { (time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6) }, zero = { 0, 0 };
 	int rc = 0;
 
 	/* The first view, before the daemon looks: run the poll on a loop of our own. */
@@ -1520,9 +1530,8 @@ bd_start(struct store *st)
 	} else {
 		b->poll_wanted = true;
 	}
-	b->seen_gen = b->view_gen;
 	evtimer_add(b->ev_poll, &tv);
-	bd_kick(b);
+	evtimer_add(b->ev_kick, &zero);
 	return rc;
 }
 
@@ -1621,7 +1630,6 @@ store_bd_new(struct event_base *base, const struct ygg_config *cfg, char **cause
 	b->assignee = xstrdup(cfg->assignee != NULL ? cfg->assignee : "yggd");
 	/* Looked up again on every call (posix_spawnp), so a bd upgraded in place is picked up. */
 	b->bd_path = xstrdup(cfg->bd_path != NULL ? cfg->bd_path : "bd");
-	b->view_gen = 1;
 	TAILQ_INIT(&b->queue);
 	TAILQ_INIT(&b->batch);
 	TAILQ_INIT(&b->zombies);

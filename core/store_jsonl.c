@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,24 @@ struct pending {
 };
 TAILQ_HEAD(pending_list, pending);
 
+/* A rewrite on the writer thread; the loop hears of its end through fds[0]. */
+struct jsonl_write {
+	pthread_t th;
+	int fds[2];
+	struct event *ev;
+	const char *dir, *path; /* the store's, stable */
+	struct buf out;         /* the new file */
+	int lockfd;             /* held until the rename is done */
+	size_t n, applied;
+	/* results, read after the join */
+	int rc;
+	char *cause;
+	struct fsnap snap;
+	double seconds;
+	struct pending_list batch; /* answered when the file is written */
+};
+
+
 struct jsonl {
 	struct store *st;
 	char *dir;      /* beads_dir */
@@ -86,6 +105,8 @@ struct jsonl {
 	struct event *ev_flush;  /* the next batch of writes */
 
 	struct pending_list queue;
+	struct jsonl_write *w;   /* the rewrite in flight, NULL none */
+	bool reload_deferred;    /* a reload waits for that rewrite */
 	int64_t lock_wait_since; /* mono ns the current batch started waiting, 0 none */
 
 	/* ready() cache: valid for one tracker generation until ready_until */
@@ -471,6 +492,11 @@ jsonl_reload_cb(evutil_socket_t fd, short what, void *arg)
 	struct jsonl *j = arg;
 
 	(void)fd, (void)what;
+	if (j->w != NULL) {
+		/* The tracker is ahead of the disk until our rewrite lands: read after it. */
+		j->reload_deferred = true;
+		return;
+	}
 	if (jsonl_reload(j, false, NULL) == 0)
 		jsonl_notify(j);
 }
@@ -482,7 +508,9 @@ jsonl_poll_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	jsonl_arm(j);
-	if (jsonl_reload(j, false, NULL) == 0)
+	if (j->w != NULL)
+		j->reload_deferred = true;
+	else if (jsonl_reload(j, false, NULL) == 0)
 		jsonl_notify(j);
 	jsonl_schedule_poll(j);
 }
@@ -524,35 +552,48 @@ ptr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static size_t jsonl_ready(struct store *st, int64_t now, const struct issue ***out);
+
 /*
  * A claim needs the issue open AND ready (not blocked, deferred, pinned...),
  * which only the whole tracker can say: mark the claims that fail that test.
+ * The ready list is the cached one while the tracker did not change.
  */
 static void
 jsonl_check_claims(struct jsonl *j, struct pending **v, size_t n, int64_t now)
 {
-	const struct issue **all, **rd = NULL;
-	size_t nall, nrd;
-	bool any = false;
+	const struct issue **rd, **sorted = NULL;
+	size_t nrd, nclaims = 0;
 
-	for (size_t i = 0; i < n && !any; i++)
-		any = v[i]->op == STORE_CLAIM && !v[i]->empty;
-	if (!any)
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->op == STORE_CLAIM && !v[i]->empty)
+			nclaims++;
+	if (nclaims == 0)
 		return;
-	nall = tracker_issues(j->tr, &all);
-	nrd = ready_compute((const struct issue *const *)all, nall, now, j->st->cfg->sort, &rd);
-	qsort(rd, nrd, sizeof *rd, ptr_cmp);
+	nrd = jsonl_ready(j->st, now, &rd);
+	if (nclaims > 4) {
+		/* many claims: one sort beats scanning the list for each */
+		sorted = xmalloc((nrd ? nrd : 1) * sizeof *sorted);
+		memcpy(sorted, rd, nrd * sizeof *rd);
+		qsort(sorted, nrd, sizeof *sorted, ptr_cmp);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct patch *p = &v[i]->p;
 		const struct issue *is;
+		bool ready = false;
 
 		if (v[i]->op != STORE_CLAIM || v[i]->empty)
 			continue;
 		is = tracker_get(j->tr, p->id);
+		if (is != NULL && sorted != NULL)
+			ready = bsearch(&is, sorted, nrd, sizeof *sorted, ptr_cmp) != NULL;
+		else
+			for (size_t k = 0; is != NULL && k < nrd && !ready; k++)
+				ready = rd[k] == is;
 		if (is == NULL) {
 			p->result = PATCH_MISSING;
 			p->why = xasprintf("issue %s is not in %s", p->id, j->path);
-		} else if (bsearch(&is, rd, nrd, sizeof *rd, ptr_cmp) == NULL) {
+		} else if (!ready) {
 			p->result = PATCH_CONFLICT;
 			if (is->status != NULL && strcmp(is->status, "open") != 0)
 				p->why = xasprintf("issue %s is %s now, not open", p->id, is->status);
@@ -560,7 +601,7 @@ jsonl_check_claims(struct jsonl *j, struct pending **v, size_t n, int64_t now)
 				p->why = xasprintf("issue %s is not ready any more (blocked, deferred or pinned)", p->id);
 		}
 	}
-	free(rd);
+	free(sorted);
 }
 
 /* Answer every patch of a batch: callbacks run after the write, in submit order. */
@@ -599,9 +640,124 @@ jsonl_answer(struct jsonl *j, struct pending_list *batch, const char *error)
 	}
 }
 
+/* The writer thread: the slow part of a rewrite (write, fsync, rename, fsync). */
+static void *
+jsonl_write_main(void *arg)
+{
+	struct jsonl_write *w = arg;
+	int64_t t0 = now_mono_ns();
+	char c = 1;
+
+	w->rc = file_replace(w->dir, w->path, w->out.p != NULL ? w->out.p : "", w->out.len, &w->snap, &w->cause);
+	w->seconds = (double)(now_mono_ns() - t0) / 1e9;
+	while (write(w->fds[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
 /*
- * Write every queued patch in one rewrite. With wait, block for the lock (stop);
- * without, a busy lock is retried from a timer so the loop keeps running.
+ * The rewrite is on disk (or failed): unlock, answer the batch, and let
+ * whatever waited for it go on. Runs on the loop.
+ */
+static void
+jsonl_write_finish(struct jsonl *j)
+{
+	struct jsonl_write *w = j->w;
+	struct pending *pd;
+	char c;
+
+	while (read(w->fds[0], &c, 1) == -1 && errno == EINTR)
+		;
+	pthread_join(w->th, NULL);
+	j->w = NULL;
+	if (w->rc == 0) {
+		/* Our own rename must not read the file again: the tracker has these lines. */
+		j->snap = w->snap;
+		j->stats.writes++;
+	} else {
+		/* The tracker holds changes the disk does not: go back to the disk's view. */
+		TAILQ_FOREACH(pd, &w->batch, entry)
+			if (!pd->empty && pd->p.result == 0)
+				pd->p.result = -1;
+		jsonl_reload(j, true, NULL);
+	}
+	close(w->lockfd);
+	j->stats.last_write = w->seconds;
+	log_debug("store=jsonl batch=%zu applied=%zu loop=%.2fms write=%.2fms", w->n, w->applied,
+	    j->stats.last_flush * 1e3, w->seconds * 1e3);
+	event_free(w->ev);
+	close(w->fds[0]);
+	close(w->fds[1]);
+	buf_free(&w->out);
+	/* A failed write went back to the disk's view: say so before the answers. */
+	jsonl_notify(j);
+	jsonl_answer(j, &w->batch, w->cause);
+	free(w->cause);
+	free(w);
+	if (!TAILQ_EMPTY(&j->queue) && !evtimer_pending(j->ev_flush, NULL)) {
+		struct timeval zero = { 0, 0 };
+		evtimer_add(j->ev_flush, &zero);
+	}
+	if (j->reload_deferred) {
+		j->reload_deferred = false;
+		jsonl_schedule_reload(j);
+	}
+}
+
+static void
+jsonl_write_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	jsonl_write_finish(arg);
+}
+
+/* Hand the write to a thread; false when no thread could be started. */
+static bool
+jsonl_write_start(struct jsonl *j, struct pending_list *batch, struct buf *out, int lockfd, size_t n, size_t applied)
+{
+	struct jsonl_write *w = xcalloc(1, sizeof *w);
+
+	if (pipe2(w->fds, O_CLOEXEC) == -1) {
+		free(w);
+		return false;
+	}
+	w->dir = j->dir;
+	w->path = j->path;
+	w->out = *out;
+	w->lockfd = lockfd;
+	w->n = n;
+	w->applied = applied;
+	TAILQ_INIT(&w->batch);
+	w->ev = event_new(j->st->base, w->fds[0], EV_READ, jsonl_write_done_cb, j);
+	j->w = w;
+	if (pthread_create(&w->th, NULL, jsonl_write_main, w) != 0) {
+		j->w = NULL;
+		event_free(w->ev);
+		close(w->fds[0]);
+		close(w->fds[1]);
+		free(w);
+		return false;
+	}
+	buf_init(out); /* the thread owns the text now */
+	TAILQ_CONCAT(&w->batch, batch, entry);
+	event_add(w->ev, NULL);
+	return true;
+}
+
+/* Wait for a rewrite in flight and finish it (stop). */
+static void
+jsonl_write_wait(struct jsonl *j)
+{
+	if (j->w == NULL)
+		return;
+	event_del(j->w->ev);
+	jsonl_write_finish(j); /* its read blocks until the thread is done */
+}
+
+/*
+ * Write every queued patch in one rewrite. The loop does the quick part
+ * (lock, re-read when changed, compare-and-set, render); a thread does the
+ * disk part. With wait, everything happens here (stop).
  */
 static void
 jsonl_flush(struct jsonl *j, bool wait)
@@ -615,6 +771,11 @@ jsonl_flush(struct jsonl *j, bool wait)
 	int64_t t0 = now_mono_ns(), now;
 	int lockfd;
 
+	if (j->w != NULL) {
+		if (!wait)
+			return; /* the rewrite in flight schedules us when it is done */
+		jsonl_write_wait(j);
+	}
 	if (TAILQ_EMPTY(&j->queue))
 		return;
 	lockfd = lock_open(j->lockpath, &cause);
@@ -655,9 +816,9 @@ jsonl_flush(struct jsonl *j, bool wait)
 		close(lockfd);
 		TAILQ_FOREACH(pd, &batch, entry)
 			pd->p.result = -1;
+		jsonl_notify(j);
 		jsonl_answer(j, &batch, cause);
 		free(cause);
-		jsonl_notify(j);
 		return;
 	}
 
@@ -691,30 +852,39 @@ jsonl_flush(struct jsonl *j, bool wait)
 	}
 	free(arr);
 	free(v);
+	jsonl_invalidate(j);
+	j->stats.last_flush = (double)(now_mono_ns() - t0) / 1e9;
 
+	if (applied > 0 && !wait && jsonl_write_start(j, &batch, &out, lockfd, n, applied)) {
+		/*
+		 * The tracker already holds the new lines (and replaced the issues it
+		 * patched): say so now; the batch is answered when the file is written.
+		 */
+		jsonl_notify(j);
+		return;
+	}
 	if (applied > 0) {
 		struct fsnap snap;
+		int64_t tw = now_mono_ns();
 
 		if (file_replace(j->dir, j->path, out.p, out.len, &snap, &cause) == 0) {
-			/* Our own rename must not read the file again: the tracker has these lines. */
 			j->snap = snap;
 			j->stats.writes++;
 		} else {
-			/* The tracker holds changes the disk does not: go back to the disk's view. */
 			TAILQ_FOREACH(pd, &batch, entry)
 				if (!pd->empty && pd->p.result == 0)
 					pd->p.result = -1;
 			jsonl_reload(j, true, NULL);
 		}
+		j->stats.last_write = (double)(now_mono_ns() - tw) / 1e9;
 	}
 	buf_free(&out);
-	jsonl_invalidate(j);
 	close(lockfd);
-	j->stats.last_flush = (double)(now_mono_ns() - t0) / 1e9;
-	log_debug("store=jsonl batch=%zu applied=%zu took=%.2fms", n, applied, j->stats.last_flush * 1e3);
+	log_debug("store=jsonl batch=%zu applied=%zu took=%.2fms", n, applied, (double)(now_mono_ns() - t0) / 1e6);
+	/* The view changed (issues were re-parsed): the daemon hears it before the answers. */
+	jsonl_notify(j);
 	jsonl_answer(j, &batch, cause);
 	free(cause);
-	jsonl_notify(j);
 }
 
 static void
@@ -915,6 +1085,7 @@ jsonl_stop(struct store *st)
 	}
 	evtimer_del(j->ev_poll);
 	evtimer_del(j->ev_reload);
+	jsonl_write_wait(j);
 	/* Whatever is queued is written now; callbacks may queue more (bounded). */
 	for (int i = 0; i < 16 && !TAILQ_EMPTY(&j->queue); i++) {
 		evtimer_del(j->ev_flush);
@@ -931,6 +1102,18 @@ jsonl_free(struct store *st)
 	if (st == NULL)
 		return;
 	j = st->impl;
+	if (j->w != NULL) {
+		/* Let the rename finish (the file stays whole); its batch is dropped unanswered. */
+		pthread_join(j->w->th, NULL);
+		close(j->w->lockfd);
+		event_free(j->w->ev);
+		close(j->w->fds[0]);
+		close(j->w->fds[1]);
+		buf_free(&j->w->out);
+		free(j->w->cause);
+		TAILQ_CONCAT(&j->queue, &j->w->batch, entry);
+		free(j->w);
+	}
 	if (j->ev_inotify != NULL)
 		event_free(j->ev_inotify);
 	if (j->ifd != -1)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@ struct env {
 	struct event_base *base;
 	struct store *st;
 	int changed;
+	const int *watch;   /* a counter to sample when the changed callback runs */
+	int watch_at_change;
 };
 
 /* One submitted change's answer. */
@@ -60,6 +63,8 @@ changed_cb(void *arg)
 	struct env *e = arg;
 
 	e->changed++;
+	if (e->watch != NULL)
+		e->watch_at_change = *e->watch;
 }
 
 static void
@@ -424,6 +429,8 @@ START_TEST(test_batching_one_rewrite)
 	env_start(&e);
 	ck_assert_int_eq(stat(e.path, &before), 0);
 	memset(s, 0, sizeof s);
+	e.watch = &done;
+	e.watch_at_change = -1;
 	for (int i = 0; i < 50; i++) {
 		char id[16];
 		snprintf(id, sizeof id, "t-%d", i + 1);
@@ -445,8 +452,9 @@ START_TEST(test_batching_one_rewrite)
 		ck_assert_int_eq(s[i].result, STORE_OK);
 		free(s[i].err);
 	}
-	/* the changed callback said so, once for the batch */
+	/* the changed callback said so, once for the batch, before the answers */
 	ck_assert_int_eq(e.changed, 1);
+	ck_assert_int_eq(e.watch_at_change, 0);
 	free(now);
 	free(text);
 	env_free(&e);
@@ -688,6 +696,44 @@ START_TEST(test_append_lines)
 	free(beads);
 	free(path);
 	free(parent);
+}
+END_TEST
+
+START_TEST(test_failed_write_goes_back_to_disk)
+{
+	struct env e;
+	struct slot s = { 0 };
+	char *text = make_issues(3, "t", "open", NULL), *now;
+	const struct issue **rd;
+	struct rlimit small = { 64, 64 };
+
+	env_init(&e, NULL);
+	mkdir(e.beads, 0755);
+	tu_write_file(e.path, text);
+	env_start(&e);
+	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 3);
+	/* a disk that takes nothing more: every write past 64 bytes fails (EFBIG) */
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	store_submit(e.st, STORE_CLAIM, "t-2", NULL, NULL, slot_cb, &s);
+	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert_int_eq(s.result, STORE_ERROR);
+	ck_assert_msg(strstr(s.err, "cannot write") != NULL, "%s", s.err);
+	/* the file is as it was, no temp file is left, and the view is the disk's again */
+	now = tu_read_file(e.path, NULL);
+	ck_assert_str_eq(now, text);
+	DIR *d = opendir(e.beads);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		ck_assert_msg(strncmp(de->d_name, ".issues.jsonl.yggd-", 19) != 0, "left %s", de->d_name);
+	closedir(d);
+	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 3);
+	ck_assert_str_eq(store_lookup(e.st, "t-2")->status, "open");
+	ck_assert_int_ge(e.changed, 2);
+	free(now);
+	free(s.err);
+	free(text);
+	env_free(&e);
 }
 END_TEST
 
@@ -1168,6 +1214,7 @@ store_jsonl_suite(void)
 	tcase_add_test(tc, test_mode_kept);
 	tcase_add_test(tc, test_bad_lines_and_crlf_kept);
 	tcase_add_test(tc, test_append_lines);
+	tcase_add_test(tc, test_failed_write_goes_back_to_disk);
 	tcase_add_test(tc, test_watch_folder_appears_and_returns);
 	tcase_add_test(tc, test_unchanged_poll_reads_nothing);
 	tcase_add_test(tc, test_ready_defer_boundary_and_mine);
