@@ -217,7 +217,7 @@ host_note_failure(struct host *h, const char *why)
 	if (h->healthy && threshold > 0 && h->consecutive_failures >= threshold) {
 		h->healthy = false;
 		h->down_since = now_wall_ns();
-		log_warnx("host=%s out of rotation after %d failures in a row: %s; probing every %.0f s",
+		log_warnx("host=%s out of rotation after %d failures in a row: %s; probing every %g s",
 		    h->name, h->consecutive_failures, h->last_error, health_interval(h));
 		probe_schedule(h);
 	}

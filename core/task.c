@@ -478,7 +478,9 @@ on_reply(struct ygg_reply *reply, void *arg)
 		break;
 	case FAIL_PERMANENT:
 	default: {
-		char *r = xasprintf("the request was refused: %s", why);
+		/* a refusal is the server's; a reply over a cap or unusable for good is ours */
+		char *r = xasprintf("%s: %s", reply->status >= 400 ? "the request was refused" : "the reply cannot be used",
+		    why);
 		task_fail(t, r);
 		free(r);
 		break;
