@@ -274,8 +274,8 @@ figs_table(void)
 	char v[64], g[64], r[32];
 	size_t met = 0, goals = 0;
 
-	printf("\n%-44s %14s %18s %7s  %s\n", "figure", "value", "goal", "ratio", "met?");
-	printf("%-44s %14s %18s %7s  %s\n", "------", "-----", "----", "-----", "----");
+	printf("\n%-46s %14s %18s %7s  %s\n", "figure", "value", "goal", "ratio", "met?");
+	printf("%-46s %14s %18s %7s  %s\n", "------", "-----", "----", "-----", "----");
 	for (size_t i = 0; i < nfigs; i++) {
 		const struct figure *f = &figs[i];
 		if (f->measured)
@@ -297,7 +297,7 @@ figs_table(void)
 			if (f->measured && fig_met(f))
 				met++;
 		}
-		printf("%-44s %14s %18s %7s  %s\n", f->name, v, g, r,
+		printf("%-46s %14s %18s %7s  %s\n", f->name, v, g, r,
 		    f->op == GOAL_INFO ? "" : !f->measured ? "not measured" : fig_met(f) ? "yes" : "NO");
 	}
 	printf("\n%zu of %zu goals met.\n", met, goals);
@@ -729,6 +729,7 @@ struct mock {
 	pid_t pid;
 	int port;
 	int64_t spawned; /* mono ns just before the fork: the mock's clock starts a little later */
+	int64_t base;    /* mono ns of the mock's time 0 as mock_calibrate found it, 0 unknown */
 	CURL *curl;
 	struct buf body;
 	char *log;
@@ -997,16 +998,59 @@ log_tasks(const struct mstats *s)
 	return n;
 }
 
-/*
- * Where a mock's clock (ms since it started) sits on ours. The mock starts its
- * clock during start-up, a millisecond or two after the fork we timed; used
- * only to line up several mocks' logs, where that error is small against the
- * spans measured.
- */
+/* Where a mock's clock (ms since it started) sits on ours: see mock_calibrate. */
 static int64_t
 mock_base_ns(const struct mock *m)
 {
-	return m->spawned;
+	return m->base != 0 ? m->base : m->spawned;
+}
+
+/*
+ * Find where the mock's clock starts on ours, so several mocks' logs line up.
+ * The log says whole milliseconds since the mock's start; a probe request sent
+ * at ta and answered at tb that the log puts at S ms bounds the start to
+ * [ta - (S+1) ms, tb - S ms]. A few probes at different phases narrow that to
+ * well under a millisecond. Then /_mock/reset clears the probes from the
+ * counts and the log.
+ */
+static void
+mock_calibrate(struct mock *m)
+{
+	static const char body[] = "{\"model\":\"bench\",\"stream\":false,\"messages\":[{\"role\":\"user\","
+	                           "\"content\":\"Task: bench-clock\\n[mock latency=0ms]\"}]}";
+	char url[96];
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	struct mstats s;
+
+	for (int k = 0; k < 6; k++) {
+		snprintf(url, sizeof url, "http://127.0.0.1:%d/api/chat", m->port);
+		buf_reset(&m->body);
+		curl_easy_setopt(m->curl, CURLOPT_URL, url);
+		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDSIZE, (long)(sizeof body - 1));
+		int64_t ta = now_mono_ns();
+		CURLcode rc = curl_easy_perform(m->curl);
+		int64_t tb = now_mono_ns();
+		if (rc != CURLE_OK || mock_stats(m, &s, false) == -1)
+			break;
+		if (s.nlog > 0 && s.log[s.nlog - 1].start_ms >= 0) {
+			int64_t ms = (int64_t)s.log[s.nlog - 1].start_ms;
+			if (ta - (ms + 1) * 1000000 > lo)
+				lo = ta - (ms + 1) * 1000000;
+			if (tb - ms * 1000000 < hi)
+				hi = tb - ms * 1000000;
+		}
+		mstats_clear(&s);
+		sleep_s(0.00037 * (k + 1)); /* another phase against the mock's millisecond */
+	}
+	if (lo != INT64_MIN && hi != INT64_MAX && lo <= hi)
+		m->base = lo + (hi - lo) / 2;
+	buf_reset(&m->body);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/_mock/reset", m->port);
+	curl_easy_setopt(m->curl, CURLOPT_URL, url);
+	curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(m->curl, CURLOPT_POSTFIELDSIZE, 0L);
+	curl_easy_perform(m->curl);
 }
 
 /* ---------------------------------------------------------------- configuration */
@@ -1306,6 +1350,7 @@ seed_run(struct ctx *c, bool spill, double unit_ms, bool live, struct seed_resul
 			goto out;
 		hs[started] = (struct hostspec){ seed_hosts[started].name, seed_hosts[started].model,
 			seed_hosts[started].slots, m[started].port, NULL };
+		mock_calibrate(&m[started]);
 	}
 	seed_handlers(&handlers, spill);
 	if (write_config(c, cfg, "poll_interval = 1\n", hs, NSEED, handlers.p) == -1)
@@ -1508,7 +1553,7 @@ cmd_seed(struct ctx *c, bool demo, double unit_ms)
 		printf("  first request to last response (mock logs): %.3f s; yggd start to first request: %.3f s\n",
 		    a.span_s, a.start_s);
 		printf("  slot overruns: %s\n", a.overruns ? a.overrun_text : "none");
-		printf("  tracker: %zu of %zu issues closed (workload: %s)\n\n", a.tc.closed, a.tc.issues, a.how);
+		printf("  tracker: %zu of %zu issues closed (workload: %s)\n", a.tc.closed, a.tc.issues, a.how);
 		snprintf(text, sizeof text, "goal 1.05 x the fixed-routing bound %.3f s (%.0f units)", bound_a,
 		    seed_fixed_bound_units());
 		bad |= seed_figures("fixed", "(a) fixed", &a, 1.05 * bound_a, text) != 0;
@@ -1518,7 +1563,7 @@ cmd_seed(struct ctx *c, bool demo, double unit_ms)
 	printf("\n(b) spill-over: every host in every handler's list (its own host first)\n");
 	fflush(stdout);
 	if (seed_run(c, true, unit_ms, demo, &b) == -1) {
-		fig_missing("seed.spill.makespan_s", "seed (b) spill-over: makespan", "s", GOAL_LE, 1.05 * bound_b,
+		fig_missing("seed.spill.makespan_s", "seed (b) spill: makespan", "s", GOAL_LE, 1.05 * bound_b,
 		    "the run failed (see the messages above)");
 		bad = 1;
 	} else {
@@ -1534,7 +1579,7 @@ cmd_seed(struct ctx *c, bool demo, double unit_ms)
 			    a.makespan_s - b.makespan_s, 100 * (a.makespan_s - b.makespan_s) / a.makespan_s);
 		snprintf(text, sizeof text, "goal 1.05 x the best possible %.3f s (%.0f units)", bound_b,
 		    SEED_SPILL_BEST_UNITS);
-		bad |= seed_figures("spill", "(b) spill-over", &b, 1.05 * bound_b, text) != 0;
+		bad |= seed_figures("spill", "(b) spill", &b, 1.05 * bound_b, text) != 0;
 		detail_add("seed_spill", seed_json(&b, bound_b));
 	}
 	return bad ? 1 : 0;
@@ -1900,9 +1945,10 @@ gen_words(struct buf *t, uint64_t *rng, size_t n, bool paragraphs)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *w = words[rng_next(rng) % NWORDS];
+		bool para = paragraphs && i % 40 == 0;
 		if (i > 0)
-			buf_adds(t, paragraphs && i % 40 == 0 ? ".\n\n" : (i % 12 == 0 ? ". " : " "));
-		if (i == 0 || (i % 12) == 0) {
+			buf_adds(t, para ? ".\n\n" : (i % 12 == 0 ? ". " : " "));
+		if (i == 0 || para || (i % 12) == 0) {
 			buf_addc(t, (char)toupper((unsigned char)w[0]));
 			buf_adds(t, w + 1);
 		} else {
@@ -1966,7 +2012,7 @@ gen_issue(struct buf *b, struct buf *t, uint64_t *rng, const char *prefix, size_
 	gen_words(t, rng, 6 + rng_next(rng) % 5, false);
 	gen_field(b, t, "title");
 	buf_reset(t);
-	gen_words(t, rng, 110 + rng_next(rng) % 50, true);
+	gen_words(t, rng, 90 + rng_next(rng) % 40, true);
 	gen_field(b, t, "description");
 	if (i % 3 == 0) {
 		buf_reset(t);
@@ -2658,9 +2704,9 @@ struct cg_func {
 	char name[160];
 };
 
-/* Parse callgrind_annotate's report: total Ir and the top functions. */
+/* Parse callgrind_annotate's report: total Ir and every function listed (*funcs, caller frees). */
 static double
-cg_parse(const char *path, struct cg_func *top, size_t ntop, size_t *got)
+cg_parse(const char *path, struct cg_func **funcs, size_t *got)
 {
 	char *data;
 	size_t len;
@@ -2668,6 +2714,7 @@ cg_parse(const char *path, struct cg_func *top, size_t ntop, size_t *got)
 	bool in_funcs = false;
 
 	*got = 0;
+	*funcs = NULL;
 	if (read_file(path, &data, &len) == -1)
 		return -1;
 	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
@@ -2678,6 +2725,8 @@ cg_parse(const char *path, struct cg_func *top, size_t ntop, size_t *got)
 			in_funcs = true;
 			continue;
 		}
+		if (in_funcs && *got > 0 && *p == '-')
+			break; /* the end of the function list */
 		if (!isdigit((unsigned char)*p))
 			continue;
 		double v = 0;
@@ -2700,8 +2749,10 @@ cg_parse(const char *path, struct cg_func *top, size_t ntop, size_t *got)
 			total = v;
 			continue;
 		}
-		if (!in_funcs || *got >= ntop)
+		if (!in_funcs)
 			continue;
+		*funcs = xrealloc(*funcs, (*got + 1) * sizeof **funcs);
+		struct cg_func *top = *funcs;
 		/* "file.c:function [/path/object.so]" -> "function (object.so)" */
 		char *obj = strstr(p, " [");
 		const char *objname = "";
@@ -2714,18 +2765,34 @@ cg_parse(const char *path, struct cg_func *top, size_t ntop, size_t *got)
 		}
 		char *fn = strrchr(p, ':');
 		fn = fn != NULL ? fn + 1 : p;
-		top[*got].ir = v;
-		snprintf(top[*got].name, sizeof top[*got].name, "%s%s%s%s", fn, *objname ? " (" : "", objname,
-		    *objname ? ")" : "");
-		(*got)++;
+		char name[sizeof top->name];
+		snprintf(name, sizeof name, "%s%s%s%s", fn, *objname ? " (" : "", objname, *objname ? ")" : "");
+		/* one function may be listed once per source file it was inlined from */
+		size_t k = 0;
+		while (k < *got && strcmp(top[k].name, name) != 0)
+			k++;
+		if (k == *got) {
+			top[k].ir = 0;
+			memcpy(top[k].name, name, sizeof name);
+			(*got)++;
+		}
+		top[k].ir += v;
 	}
 	free(data);
 	return total;
 }
 
+static int
+cg_cmp(const void *a, const void *b)
+{
+	double x = ((const struct cg_func *)a)->ir, y = ((const struct cg_func *)b)->ir;
+
+	return x > y ? -1 : x < y;
+}
+
 /* yggd --drain under callgrind on folder dir (its ygg.ini); total Ir or -1. */
 static double
-cg_run(struct ctx *c, const char *valgrind, const char *dir, struct cg_func *top, size_t ntop, size_t *got)
+cg_run(struct ctx *c, const char *valgrind, const char *dir, struct cg_func **funcs, size_t *got)
 {
 	char *cfg = path_join(dir, "ygg.ini"), *out = path_join(dir, "callgrind.out");
 	char *log = path_join(dir, "yggd.log"), *ann = path_join(dir, "annotate.txt");
@@ -2736,6 +2803,7 @@ cg_run(struct ctx *c, const char *valgrind, const char *dir, struct cg_func *top
 	int st;
 
 	*got = 0;
+	*funcs = NULL;
 	st = proc_run(argv, log, 900);
 	if (st != 0) {
 		fprintf(stderr, "ygg-bench: yggd under callgrind exited with %d\n", st);
@@ -2743,9 +2811,9 @@ cg_run(struct ctx *c, const char *valgrind, const char *dir, struct cg_func *top
 	} else if (annotate == NULL) {
 		fprintf(stderr, "ygg-bench: callgrind_annotate is not on PATH\n");
 	} else {
-		char *aargv[] = { annotate, "--inclusive=no", out, NULL };
+		char *aargv[] = { annotate, "--inclusive=no", "--auto=no", "--threshold=100", out, NULL };
 		if (proc_run(aargv, ann, 120) == 0)
-			total = cg_parse(ann, top, ntop, got);
+			total = cg_parse(ann, funcs, got);
 		else
 			print_tail(ann, 10);
 	}
@@ -2765,7 +2833,7 @@ cmd_cost(struct ctx *c, size_t n)
 	char *valgrind = which("valgrind");
 	char *work = NULL, *base = NULL, *wbeads = NULL, *bbeads = NULL, *wcfg = NULL, *bcfg = NULL, *tracker = NULL;
 	struct mock m;
-	struct cg_func top[5], btop[5];
+	struct cg_func *top = NULL, *btop = NULL;
 	size_t ntop = 0, nbtop = 0;
 	struct tcount tc;
 	const char *how = "";
@@ -2808,8 +2876,8 @@ cmd_cost(struct ctx *c, size_t n)
 		goto out;
 
 	int64_t t0 = now_mono_ns();
-	double ir0 = cg_run(c, valgrind, base, btop, 5, &nbtop);
-	double ir = cg_run(c, valgrind, work, top, 5, &ntop);
+	double ir0 = cg_run(c, valgrind, base, &btop, &nbtop);
+	double ir = cg_run(c, valgrind, work, &top, &ntop);
 	tracker_count(tracker, &tc);
 	printf("  %zu of %zu tasks closed; %.1f s under callgrind in all\n", tc.closed, n, secs_since(t0));
 	if (ir < 0 || ir0 < 0) {
@@ -2822,14 +2890,27 @@ cmd_cost(struct ctx *c, size_t n)
 	fig_note(f, "(Ir of %zu tasks - Ir of an empty run) / tasks; whole run %.3g Ir, empty run %.3g Ir", n, ir, ir0);
 	fig_print(f);
 	fig_print(fig_add("cost.startup_instr", "cost: instructions of an empty run", ir0, "instr", GOAL_INFO, 0));
-	printf("  top functions by own instructions (the %zu-task run):\n", n);
+	/* What the tasks cost, function by function: the empty run's share taken out. */
+	for (size_t i = 0; i < ntop; i++) {
+		for (size_t k = 0; k < nbtop; k++) {
+			if (strcmp(top[i].name, btop[k].name) == 0) {
+				top[i].ir -= btop[k].ir;
+				break;
+			}
+		}
+	}
+	qsort(top, ntop, sizeof *top, cg_cmp);
+	if (ntop > 5)
+		ntop = 5;
+	printf("  top functions by own instructions per task (empty run taken out):\n");
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	for (size_t i = 0; i < ntop; i++) {
-		printf("    %5.1f%%  %-60s %.3g Ir\n", 100 * top[i].ir / ir, top[i].name, top[i].ir);
+		printf("    %5.1f%%  %-56s %9.0f Ir/task\n", 100 * top[i].ir / (ir - ir0), top[i].name,
+		    top[i].ir / (double)(tc.closed > 0 ? tc.closed : n));
 		struct json_object *e = json_object_new_object();
 		json_object_object_add(e, "function", json_object_new_string(top[i].name));
 		json_object_object_add(e, "ir", json_object_new_double(top[i].ir));
-		json_object_object_add(e, "share", json_object_new_double(top[i].ir / ir));
+		json_object_object_add(e, "share", json_object_new_double(top[i].ir / (ir - ir0)));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "tasks", json_object_new_int64((int64_t)n));
@@ -2841,6 +2922,8 @@ cmd_cost(struct ctx *c, size_t n)
 	rc = tc.closed == n ? 0 : 1;
 out:
 	mock_stop(&m);
+	free(top);
+	free(btop);
 	free(valgrind);
 	free(work);
 	free(base);
@@ -3044,7 +3127,7 @@ main(int argc, char **argv)
 		rc = cmd_seed(&c, false, 10);
 		printf("\n");
 		if (!interrupted)
-			rc |= cmd_throughput(&c, c.quick ? 2000 : 10000);
+			rc |= cmd_throughput(&c, c.quick ? 1000 : 10000);
 		printf("\n");
 		if (!interrupted)
 			rc |= cmd_latency(&c, c.quick ? 50 : 200);
@@ -3053,7 +3136,7 @@ main(int argc, char **argv)
 			rc |= cmd_scale(&c, c.quick ? "10000" : "10000,100000");
 		printf("\n");
 		if (!interrupted)
-			rc |= cmd_cost(&c, c.quick ? 200 : 1000);
+			rc |= cmd_cost(&c, c.quick ? 100 : 1000);
 		figs_table();
 		printf("\nthe whole suite took %.0f s\n", secs_since(t0));
 	}
