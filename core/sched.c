@@ -230,6 +230,14 @@ sched_run(struct daemon *d)
 		}
 		if (task_find(d, is->id) != NULL)
 			continue; /* ours already (the claim's write is on its way) */
+		if (is->assignee != NULL && *is->assignee != '\0' && strcmp(is->assignee, d->cfg->assignee) != 0) {
+			/*
+			 * Someone took it (an open issue with another assignee): a claim could
+			 * only conflict, and claiming again on every pass would spin.
+			 */
+			note_unroutable(d, is, "assigned to someone else");
+			continue;
+		}
 		h = route_issue(d->cfg, is);
 		if (h == NULL) {
 			note_unroutable(d, is, "no handler takes its type and there is no default handler");
