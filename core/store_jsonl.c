@@ -213,7 +213,8 @@ file_replace(const char *dir, const char *path, const char *data, size_t len, st
 	int fd = -1, dfd;
 
 	for (int tries = 0; tries < 64; tries++) {
-		uint64_t h = (uint64_t)now_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)++counter * 0x9e3779b97f4a7c15ULL;
+		unsigned k = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED); /* writer threads of several stores */
+		uint64_t h = (uint64_t)now_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)k * 0x9e3779b97f4a7c15ULL;
 		free(tmp);
 		tmp = xasprintf("%s/%s%06llx", dir, JSONL_TEMP, (unsigned long long)(hash64(&h, sizeof h) & 0xffffff));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
