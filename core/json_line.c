@@ -118,6 +118,27 @@ push(struct scan *s, unsigned char c)
 }
 
 /*
+ * Eight bytes at a time (SWAR): does the word at p hold a byte that ends a
+ * plain run of string text? Quotes, backslashes and control characters always
+ * do; with high set, so does any byte >= 0x80. Exact as an "any" test, which
+ * is all the callers ask before looking byte by byte.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static uint64_t
+word_stops(const char *p, bool high)
+{
+	uint64_t w, q, b, c;
+
+	memcpy(&w, p, 8);
+	q = w ^ (ONES * '"');
+	b = w ^ (ONES * '\\');
+	c = (w - ONES * 0x20) & ~w;              /* a byte below 0x20 */
+	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | c | (high ? w : 0)) & HIGHS;
+}
+
+/*
  * A string literal at s->p (which is '"'). Bytes of 0x80 and above are taken
  * as they come, as Go's scanner (and so bd) does: invalid UTF-8 is not a
  * reason to refuse a line bd itself reads; decoding turns it into U+FFFD.
@@ -128,6 +149,8 @@ scan_string(struct scan *s)
 	const char *p = s->p + 1, *end = s->end;
 
 	for (;;) {
+		while (end - p >= 8 && word_stops(p, false) == 0)
+			p += 8;
 		while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
 			p++;
 		if (p == end)
@@ -511,6 +534,8 @@ json_string_decode(const char *lit, size_t len, struct buf *out)
 	buf_reserve(out, len);
 	while (p < end) {
 		const char *run = p;
+		while (end - p >= 8 && word_stops(p, true) == 0)
+			p += 8;
 		while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' && *p != '\\')
 			p++;
 		buf_add(out, run, (size_t)(p - run));
