@@ -336,15 +336,17 @@ int idmap_get(const struct idmap *m, const char *id, size_t *index);
  * parsed from it when it is one. Reloading re-parses only lines whose hash changed.
  */
 struct tracker_line {
-	char *raw; /* without the "\n" (a "\r" before it stays: the line is kept as it was) */
+	char *raw; /* NUL-terminated, without the "\n" (a "\r" before it stays as it was) */
 	size_t len;
 	uint64_t hash;
 	struct issue *issue; /* NULL: blank, non-issue record or unparseable */
 	bool bad;            /* failed to parse (reported once) */
+	bool own;            /* raw is its own allocation (a patched line), not in the block */
 };
 struct tracker {
 	struct tracker_line *lines;
 	size_t nlines;
+	char *block;           /* the file as last loaded: lines point into it */
 	bool trailing_newline; /* the file ended with "\n" */
 	bool crlf;             /* lines end with "\r\n" (the first line says) */
 	/* id -> index of the last line with that id (last wins) */
@@ -363,6 +365,15 @@ void tracker_free(struct tracker *t);
  * is: why"), given once per distinct bad line content. Returns 0.
  */
 int tracker_load(struct tracker *t, const char *data, size_t len, const char *name);
+/*
+ * The same, taking ownership of data (malloc'd, len + 1 bytes: read_file's
+ * buffers are) instead of copying it: for a 150 MB file, the copy is the cost.
+ */
+int tracker_load_buf(struct tracker *t, char *data, size_t len, const char *name);
+/*
+ * Issues from tracker_get and tracker_issues stay valid until the next
+ * tracker_load or tracker_apply (an unchanged line keeps its issue record).
+ */
 const struct issue *tracker_get(const struct tracker *t, const char *id);
 /* Every issue (last line wins for duplicate ids), in file order. Array owned by t. */
 size_t tracker_issues(struct tracker *t, const struct issue ***out);
