@@ -737,6 +737,63 @@ START_TEST(test_failed_write_goes_back_to_disk)
 }
 END_TEST
 
+/* Two daemons on one tracker (DESIGN "Several dispatchers"): each issue is claimed once. */
+START_TEST(test_two_dispatchers_claim_once)
+{
+	struct env e;
+	struct ygg_config *cfg2;
+	struct store *st2;
+	struct slot a[30], b[30];
+	int done = 0;
+	char *cause = NULL, *text = make_issues(30, "t", "open", NULL);
+
+	env_init(&e, NULL);
+	mkdir(e.beads, 0755);
+	tu_write_file(e.path, text);
+	env_start(&e);
+	cfg2 = make_cfg(e.tmp, e.beads, "jsonl", "poll_interval = 30");
+	free(cfg2->assignee);
+	cfg2->assignee = xstrdup("yggd-b");
+	st2 = store_new(e.base, cfg2, &cause);
+	ck_assert_ptr_nonnull(st2);
+	ck_assert_int_eq(store_start(st2), 0);
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	for (int i = 0; i < 30; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "t-%d", i + 1);
+		a[i].counter = b[i].counter = &done;
+		/* one asks in order, the other backwards: they meet in the middle */
+		store_submit(e.st, STORE_CLAIM, id, NULL, NULL, slot_cb, &a[i]);
+		snprintf(id, sizeof id, "t-%d", 30 - i);
+		store_submit(st2, STORE_CLAIM, id, NULL, NULL, slot_cb, &b[29 - i]);
+	}
+	ck_assert(run_until(e.base, &done, 60, 20));
+	char *now = tu_read_file(e.path, NULL);
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_ne(a[i].result, STORE_ERROR);
+		ck_assert_int_ne(b[i].result, STORE_ERROR);
+		/* exactly one of the two won each issue, and the file says which */
+		ck_assert_msg((a[i].result == STORE_OK) != (b[i].result == STORE_OK), "t-%d claimed %s", i + 1,
+		    a[i].result == STORE_OK ? "twice" : "by nobody");
+		char id[16];
+		snprintf(id, sizeof id, "t-%d", i + 1);
+		char *l = line_of(e.path, id);
+		ck_assert_ptr_nonnull(strstr(l, a[i].result == STORE_OK ? "\"assignee\":\"yggd\"" : "\"assignee\":\"yggd-b\""));
+		free(l);
+		free(a[i].err);
+		free(b[i].err);
+	}
+	ck_assert_int_eq(tu_count(now, "\"status\":\"in_progress\""), 30);
+	free(now);
+	store_stop(st2);
+	store_free(st2);
+	config_free(cfg2);
+	free(text);
+	env_free(&e);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- watching */
 
 START_TEST(test_watch_folder_appears_and_returns)
@@ -1215,6 +1272,7 @@ store_jsonl_suite(void)
 	tcase_add_test(tc, test_bad_lines_and_crlf_kept);
 	tcase_add_test(tc, test_append_lines);
 	tcase_add_test(tc, test_failed_write_goes_back_to_disk);
+	tcase_add_test(tc, test_two_dispatchers_claim_once);
 	tcase_add_test(tc, test_watch_folder_appears_and_returns);
 	tcase_add_test(tc, test_unchanged_poll_reads_nothing);
 	tcase_add_test(tc, test_ready_defer_boundary_and_mine);
