@@ -253,10 +253,14 @@ fig_print(const struct figure *f)
 	fmt_value(v, sizeof v, f->value, f->unit);
 	if (f->op == GOAL_INFO) {
 		printf("  %-46s %12s\n", f->name, v);
+		if (f->note != NULL)
+			printf("  %-46s   (%s)\n", "", f->note);
 		return;
 	}
 	fmt_value(g, sizeof g, f->goal, f->unit);
 	printf("  %-46s %12s   goal %s %-14s %s\n", f->name, v, op_text(f->op), g, fig_met(f) ? "met" : "NOT MET");
+	if (f->note != NULL && !fig_met(f))
+		printf("  %-46s   (%s)\n", "", f->note);
 }
 
 static double
@@ -308,6 +312,16 @@ figs_table(void)
 	}
 }
 
+/* The 1-minute load average: the machine may be shared, and the figures say so. */
+static double
+load_avg(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : NAN;
+}
+static double load_at_start;
+
 static int
 figs_write_json(const char *path, const char *command)
 {
@@ -326,6 +340,8 @@ figs_write_json(const char *path, const char *command)
 		free(m);
 	}
 	json_object_object_add(root, "cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(root, "load_average_at_start", json_object_new_double(load_at_start));
+	json_object_object_add(root, "load_average_at_end", json_object_new_double(load_avg()));
 	for (size_t i = 0; i < nfigs; i++) {
 		const struct figure *f = &figs[i];
 		struct json_object *o = json_object_new_object();
@@ -2377,22 +2393,41 @@ file_size(const char *path)
 	return stat(path, &sb) == 0 ? sb.st_size : 0;
 }
 
-/* The store's "batch=N applied=N took=X.XXms" debug lines after offset: rewrite times in ms. */
+/*
+ * The store's "store=jsonl batch=N applied=N ..." debug lines after offset: the
+ * time of each rewrite in ms (took=, or loop= + write= when the write runs off
+ * the loop) and, when the line says it, how long the loop was held (loop=).
+ */
 static size_t
-log_flush_times(const char *log, off_t from, double **out)
+log_flush_times(const char *log, off_t from, double **total, double **loop, size_t *nloop)
 {
 	char *data;
 	size_t len, n = 0;
 
-	*out = NULL;
+	*total = *loop = NULL;
+	*nloop = 0;
 	if (read_file(log, &data, &len) == -1)
 		return 0;
 	for (char *p = data + (from < (off_t)len ? from : (off_t)len); (p = strstr(p, "store=jsonl batch=")) != NULL; p++) {
-		char *nl = strchr(p, '\n'), *t = strstr(p, " took=");
-		if (t == NULL || (nl != NULL && t > nl))
-			continue;
-		*out = xrealloc(*out, (n + 1) * sizeof **out);
-		(*out)[n++] = strtod(t + 6, NULL);
+		char *nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		char *took = strstr(p, " took="), *lp = strstr(p, " loop="), *wr = strstr(p, " write=");
+		double t = -1;
+		if (took != NULL) {
+			t = strtod(took + 6, NULL);
+		} else if (lp != NULL && wr != NULL) {
+			double l = strtod(lp + 6, NULL);
+			t = l + strtod(wr + 7, NULL);
+			*loop = xrealloc(*loop, (*nloop + 1) * sizeof **loop);
+			(*loop)[(*nloop)++] = l;
+		}
+		if (t >= 0) {
+			*total = xrealloc(*total, (n + 1) * sizeof **total);
+			(*total)[n++] = t;
+		}
+		if (nl != NULL)
+			p = nl;
 	}
 	free(data);
 	return n;
@@ -2440,8 +2475,8 @@ scale_one(struct ctx *c, size_t n)
 	struct mock bulk, probe;
 	struct gen_info gi;
 	char key[96], name[96], lbl[32];
-	double *edits = NULL, *flushes = NULL;
-	size_t nedits = 0, nflush = 0, want_edits = n >= 100000 ? 3 : 5;
+	double *edits = NULL, *flushes = NULL, *loops = NULL;
+	size_t nedits = 0, nflush = 0, nloops = 0, want_edits = n >= 100000 ? 3 : 5;
 	pid_t pid = -1;
 	int rc = 1;
 	struct figure *f;
@@ -2545,7 +2580,7 @@ scale_one(struct ctx *c, size_t n)
 		}
 		wait_quiet(pid, 30);
 	}
-	nflush = log_flush_times(log, off, &flushes);
+	nflush = log_flush_times(log, off, &flushes, &loops, &nloops);
 
 	hwm = proc_status_kb(pid, "VmHWM:");
 	rss = proc_status_kb(pid, "VmRSS:");
@@ -2607,7 +2642,14 @@ out:
 	if (nflush > 0) {
 		qsort(flushes, nflush, sizeof *flushes, dbl_cmp);
 		f = fig_add(key, name, percentile(flushes, nflush, 50), "ms", GOAL_INFO, 0);
-		fig_note(f, "median of %zu rewrites from the store's -v log (max %.1f ms)", nflush, flushes[nflush - 1]);
+		if (nloops > 0) {
+			qsort(loops, nloops, sizeof *loops, dbl_cmp);
+			fig_note(f, "median of %zu rewrites from the store's -v log (max %.1f ms), of which the loop was "
+			            "held %.1f ms (median)",
+			    nflush, flushes[nflush - 1], percentile(loops, nloops, 50));
+		} else {
+			fig_note(f, "median of %zu rewrites from the store's -v log (max %.1f ms)", nflush, flushes[nflush - 1]);
+		}
 		fig_print(f);
 	} else {
 		fig_print(fig_missing(key, name, "ms", GOAL_INFO, 0, "the -v log had no store batch timings"));
@@ -2636,6 +2678,7 @@ out:
 	detail_add(key, o);
 	free(edits);
 	free(flushes);
+	free(loops);
 	free(gi.targets);
 	free(beads);
 	free(cfg);
@@ -3060,6 +3103,24 @@ main(int argc, char **argv)
 				return 2;
 			i++;
 		} else if (strcmp(a, "--issues") == 0) {
+			char **sizes;
+			size_t ns = split_list(v, &sizes), cnt;
+			for (size_t k = 0; k < ns; k++) {
+				bool bad = parse_count(a, sizes[k], &cnt) == -1;
+				if (!bad && cnt < 100) {
+					fprintf(stderr, "ygg-bench: --issues: %s: at least 100 issues\n", sizes[k]);
+					bad = true;
+				}
+				if (bad) {
+					free_list(sizes);
+					return 2;
+				}
+			}
+			free_list(sizes);
+			if (ns == 0) {
+				fprintf(stderr, "ygg-bench: --issues: give counts like 10000,100000\n");
+				return 2;
+			}
 			issues = v;
 			i++;
 		} else if (strcmp(a, "--json") == 0) {
@@ -3109,6 +3170,7 @@ main(int argc, char **argv)
 	log_set_level(LOG_LVL_WARN); /* loading plugins for the bare loop is not news */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	load_at_start = load_avg();
 
 	if (strcmp(cmd, "seed") == 0) {
 		figs_quiet = demo;
@@ -3123,7 +3185,9 @@ main(int argc, char **argv)
 		rc = cmd_cost(&c, tasks ? tasks : 1000);
 	} else {
 		int64_t t0 = now_mono_ns();
-		printf("== ygg-bench all%s\n\n", c.quick ? " --quick" : "");
+		printf("== ygg-bench all%s: %ld CPUs, load average %.2f at the start; temporary trackers in %s\n\n",
+		    c.quick ? " --quick" : "", sysconf(_SC_NPROCESSORS_ONLN), load_at_start,
+		    getenv("TMPDIR") != NULL && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		rc = cmd_seed(&c, false, 10);
 		printf("\n");
 		if (!interrupted)
@@ -3138,7 +3202,7 @@ main(int argc, char **argv)
 		if (!interrupted)
 			rc |= cmd_cost(&c, c.quick ? 100 : 1000);
 		figs_table();
-		printf("\nthe whole suite took %.0f s\n", secs_since(t0));
+		printf("\nthe whole suite took %.0f s; load average %.2f at the end\n", secs_since(t0), load_avg());
 	}
 	if (interrupted) {
 		fprintf(stderr, "ygg-bench: interrupted\n");
