@@ -642,7 +642,7 @@ authorized(struct control *c, struct evhttp_request *req, const char *path)
 	if (c->addr.kind == CONTROL_UNIX)
 		return true;
 	if (c->token == NULL) {
-		log_warnx("control: POST %s from %s refused: no control_token_file", path, peer_name(req, c));
+		log_warnx("control peer=%s POST %s refused: no control_token_file", peer_name(req, c), path);
 		reply_error(req, 403, "Forbidden", "set control_token_file to allow this over TCP");
 		return false;
 	}
@@ -654,7 +654,7 @@ authorized(struct control *c, struct evhttp_request *req, const char *path)
 		if (token_equal(tok, strlen(tok), c->token))
 			return true;
 	}
-	log_warnx("control: POST %s from %s refused: %s", path, peer_name(req, c),
+	log_warnx("control peer=%s POST %s refused: %s", peer_name(req, c), path,
 	    auth == NULL ? "no token" : "wrong token");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"yggd\"");
 	reply_error(req, 401, "Unauthorized",
@@ -673,12 +673,12 @@ serve_cancel(struct control *c, struct evhttp_request *req, const char *id)
 		return;
 	}
 	if (daemon_cancel(c->d, id, &cause) == -1) {
-		log_info("control: cancel task=%s from %s: %s", id, peer_name(req, c), cause);
+		log_info("control peer=%s cancel task=%s refused: %s", peer_name(req, c), id, cause);
 		reply_error(req, 404, "Not Found", cause != NULL ? cause : "not in flight");
 		free(cause);
 		return;
 	}
-	log_info("control: task=%s cancelled by the operator (from %s)", id, peer_name(req, c));
+	log_info("control peer=%s task=%s cancelled by the operator", peer_name(req, c), id);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "cancelled", json_object_new_boolean(true));
@@ -691,7 +691,7 @@ serve_reload(struct control *c, struct evhttp_request *req)
 {
 	char *cause = NULL;
 
-	log_info("control: reload requested (from %s)", peer_name(req, c));
+	log_info("control peer=%s reload requested", peer_name(req, c));
 	if (daemon_reload(c->d, &cause) == -1) {
 		reply_error(req, 400, "Bad Request", cause != NULL ? cause : "the configuration was refused");
 		free(cause);
@@ -860,7 +860,7 @@ clear_stale_socket(const char *path, const char *spec, char **cause)
 		*cause = xasprintf("control = %s: cannot remove the stale socket %s: %s", spec, path, strerror(errno));
 		return -1;
 	}
-	log_info("control: removed stale socket %s", path);
+	log_info("control socket=%s removed: stale (nobody answered on it)", path);
 	return 0;
 }
 
@@ -935,7 +935,7 @@ load_token(struct control *c, const char *file, bool at_start, char **cause)
 			*cause = why;
 			return;
 		}
-		log_warnx("control: reload: %s; keeping the token read before", why);
+		log_warnx("control reload: %s; keeping the token read before", why);
 		free(why);
 		return;
 	}
@@ -987,7 +987,7 @@ control_new(struct daemon *d, char **cause)
 		close(fd);
 		goto fail;
 	}
-	log_info("control: listening on %s%s", c->address,
+	log_info("control=%s listening%s", c->address,
 	    c->addr.kind == CONTROL_UNIX ? " (mode 0600)"
 	    : c->token != NULL           ? " (POST needs the token)"
 	                                 : " (read-only: no control_token_file)");
@@ -1040,7 +1040,7 @@ control_reload(struct control *c)
 	}
 	free(why);
 	if (!same)
-		log_warnx("control: reload: control = %s takes a restart; still on %s",
+		log_warnx("control reload: control = %s takes a restart; still on %s",
 		    cfg->control != NULL ? cfg->control : "off", control_address(c));
 	if (c->addr.kind == CONTROL_TCP) {
 		char *cause = NULL;
