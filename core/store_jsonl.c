@@ -365,8 +365,9 @@ jsonl_reload(struct jsonl *j, bool force, char **cause)
 		log_info("store=jsonl file=%s: found", j->path);
 	j->missing_logged = false;
 	j->read_errno = 0;
-	tracker_load(j->tr, b.p, b.len, j->path);
-	buf_free(&b);
+	/* The tracker keeps the buffer (its lines point into it): no copy of a big file. */
+	size_t len = b.len;
+	tracker_load_buf(j->tr, buf_steal(&b), len, j->path);
 	j->stats.reads++;
 	j->stats.reparsed += j->tr->reparsed;
 	j->snap = now;
