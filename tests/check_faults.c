@@ -37,10 +37,10 @@ static const struct fault_case matrix[] = {
 	{ "x-429", "[mock fault=429 retry_after=1]", "", "blocked", 3, 0, { "3 attempts", "429", "rate limit" } },
 	{ "x-500", "[mock fault=500]", "", "blocked", 3, 0, { "3 attempts", "HTTP 500", "server" } },
 	{ "x-503", "[mock fault=503]", "", "blocked", 3, 0, { "3 attempts", "HTTP 503", "unavailable" } },
-	{ "x-reset", "[mock fault=reset]", "", "blocked", 3, 0, { "3 attempts", "main", NULL } },
+	{ "x-reset", "[mock fault=reset]", "", "blocked", 3, 0, { "3 attempts", "connection reset", NULL } },
 	{ "x-garbage", "[mock fault=garbage]", "", "blocked", 3, 0, { "3 attempts", "unparseable", NULL } },
-	{ "x-hang", "[mock fault=hang]", "", "blocked", 3, 0, { "3 attempts", "stopped sending", NULL } },
-	{ "x-slow", "[mock fault=slow]", "", "blocked", 3, 0, { "3 attempts", "too slow", NULL } },
+	{ "x-hang", "[mock fault=hang]", "", "blocked", 3, 0, { "3 attempts", "no data for 0.5 s", "stopped sending" } },
+	{ "x-slow", "[mock fault=slow]", "", "blocked", 3, 0, { "3 attempts", "within 1.5 s", "too slow" } },
 	{ "x-truncate", "[mock fault=truncate]", "", "blocked", 3, 0, { "3 attempts", "truncated", NULL } },
 	{ "x-empty", "[mock fault=empty]", "", "blocked", 3, 0, { "3 attempts", "empty", NULL } },
 	/* transient once: the second request succeeds */
