@@ -236,6 +236,9 @@ sync_hosts(struct daemon *d)
 
 /* ---- plugins and their folder */
 
+/* New, replaced (renamed over) and removed plugin files all mean a rescan. */
+#define PLUGIN_WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM)
+
 static void
 plugins_check_bindings(struct daemon *d)
 {
@@ -254,7 +257,7 @@ daemon_rescan_plugins(struct daemon *d)
 	int n = plugin_load_dir(&d->plugins, d->cfg->plugin_dir, &cause);
 
 	if (n < 0) {
-		log_warnx("plugin_dir %s: %s", d->cfg->plugin_dir, cause != NULL ? cause : "unusable");
+		log_warnx("%s", cause != NULL ? cause : "plugin_dir is unusable");
 		free(cause);
 		return;
 	}
@@ -304,7 +307,7 @@ watch_plugin_dir(struct daemon *d)
 		log_warn("inotify for plugin_dir");
 		return;
 	}
-	if (inotify_add_watch(d->plugin_inotify, d->cfg->plugin_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) == -1)
+	if (inotify_add_watch(d->plugin_inotify, d->cfg->plugin_dir, PLUGIN_WATCH_MASK) == -1)
 		log_warn("cannot watch plugin_dir %s; new plugins need a SIGHUP", d->cfg->plugin_dir);
 	d->plugin_watch_ev = event_new(d->base, d->plugin_inotify, EV_READ | EV_PERSIST, plugin_watch_cb, d);
 	event_add(d->plugin_watch_ev, NULL);
@@ -340,7 +343,7 @@ daemon_reload(struct daemon *d, char **cause)
 	sync_hosts(d);
 	control_reload(d->control);
 	if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0 && d->plugin_inotify != -1)
-		inotify_add_watch(d->plugin_inotify, cfg->plugin_dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+		inotify_add_watch(d->plugin_inotify, cfg->plugin_dir, PLUGIN_WATCH_MASK);
 	config_free(old);
 	daemon_rescan_plugins(d);
 	plugins_check_bindings(d);
@@ -515,8 +518,7 @@ daemon_new(struct ygg_config *cfg, bool drain, char **cause)
 	}
 	sync_hosts(d);
 	if (plugin_load_dir(&d->plugins, cfg->plugin_dir, &why) == -1) {
-		*cause = xasprintf("plugin_dir %s: %s", cfg->plugin_dir, why != NULL ? why : "unusable");
-		free(why);
+		*cause = why != NULL ? why : xasprintf("plugin_dir %s is unusable", cfg->plugin_dir);
 		goto fail;
 	}
 	plugins_check_bindings(d);

@@ -38,7 +38,7 @@ check_only(struct ygg_config *cfg)
 	plugin_set_init(&ps);
 	n = plugin_load_dir(&ps, cfg->plugin_dir, &cause);
 	if (n < 0) {
-		fprintf(stderr, "yggd: plugin_dir %s: %s\n", cfg->plugin_dir, cause);
+		fprintf(stderr, "yggd: %s\n", cause);
 		free(cause);
 		plugin_set_clear(&ps);
 		return 1;
