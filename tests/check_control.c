@@ -722,6 +722,17 @@ START_TEST(test_unix_socket)
 	ck_assert_int_eq(status, 404);
 	free(body);
 
+	/* yggctl reaches it too, and changes need no token there */
+	char *ctl = xasprintf("unix:%s", e.sock), *cout;
+	int crc;
+	cout = run_prog("yggctl", (char *const[]){ "status", "--control", ctl, NULL }, &crc);
+	ck_assert_msg(crc == 0 && strstr(cout, "gpu-a") != NULL && strstr(cout, "[---] 0/3") != NULL, "%d %s", crc, cout);
+	free(cout);
+	cout = run_prog("yggctl", (char *const[]){ "reload", "--control", ctl, NULL }, &crc);
+	ck_assert_msg(crc == 0 && strstr(cout, "reloaded") != NULL, "%d %s", crc, cout);
+	free(cout);
+	free(ctl);
+
 	/* a second daemon on the same socket is refused, and does not remove it */
 	char *bin = tu_bin("yggd"), *out;
 	char *cfg2 = xasprintf("%s/second.ini", e.dir);
@@ -839,6 +850,70 @@ START_TEST(test_yggctl)
 }
 END_TEST
 
+/* Refused plugins show in /status, /plugins, yggctl status and ygg-plugin list. */
+START_TEST(test_refused_plugins)
+{
+	struct env e;
+	char *out;
+	int rc;
+
+	env_init(&e, true);
+	char *pdir = xasprintf("%s/plugins", e.dir);
+	mkdir(pdir, 0755);
+	chmod(pdir, 0755);
+	static const char *const files[][2] = { { "plugins", "general.so" }, { "tests/plugins", "bad_abi.so" } };
+	for (size_t i = 0; i < 2; i++) {
+		char *rel = xasprintf("%s/%s", files[i][0], files[i][1]), *from = tu_build(rel);
+		char *to = xasprintf("%s/%s", pdir, files[i][1]);
+		size_t len;
+		char *data = tu_read_file(from, &len);
+		ck_assert_msg(data != NULL, "%s missing", from);
+		FILE *f = fopen(to, "w");
+		fwrite(data, 1, len, f);
+		fclose(f);
+		chmod(to, 0644);
+		free(data);
+		free(rel);
+		free(from);
+		free(to);
+	}
+	char *extra = xasprintf("plugin_dir = %s\n", pdir);
+	env_config(&e, "tcp", false, 2, NULL);
+	/* plugin_dir given twice would be refused: point the one line at the new folder */
+	char *text = tu_read_file(e.config, NULL), *at = strstr(text, "plugin_dir = "), *eol = strchr(at, '\n');
+	tu_write_filef(e.config, "%.*s%s%s", (int)(at - text), text, extra, eol + 1);
+	free(text);
+	free(extra);
+	env_start(&e);
+
+	json_object *s = get_json(&e, "/status"), *pe;
+	ck_assert_int_eq(json_object_array_length(member(s, "plugin_errors")), 1);
+	pe = json_object_array_get_idx(member(s, "plugin_errors"), 0);
+	ck_assert_ptr_nonnull(strstr(str_of(pe, "file"), "bad_abi.so"));
+	ck_assert_msg(strstr(str_of(pe, "reason"), "ABI") != NULL || strstr(str_of(pe, "reason"), "abi") != NULL,
+	    "reason: %s", str_of(pe, "reason"));
+	ck_assert_ptr_nonnull(find_by(member(s, "plugins"), "name", "general"));
+	json_object_put(s);
+	s = get_json(&e, "/plugins");
+	ck_assert_int_eq(json_object_array_length(member(s, "refused")), 1);
+	json_object_put(s);
+
+	out = run_prog("ygg-plugin", (char *const[]){ "-c", e.config, "list", NULL }, &rc);
+	ck_assert_int_eq(rc, 0);
+	char *want = xasprintf("refused %s/bad_abi.so: ", pdir);
+	ck_assert_msg(strstr(out, "from the running yggd") != NULL && strstr(out, want) != NULL, "%s", out);
+	free(out);
+	out = run_prog("yggctl", (char *const[]){ "status", "-c", e.config, NULL }, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(out);
+	free(want);
+	ck_assert_int_eq(env_stop(&e), 0);
+	free(pdir);
+	env_free(&e);
+}
+END_TEST
+
 #ifdef YGG_HAVE_SYSTEMD
 /*
  * systemd's side, without systemd: a datagram socket as NOTIFY_SOCKET and
@@ -918,6 +993,7 @@ control_suite(void)
 	tcase_add_test(tc, test_startup_refusals);
 	tcase_add_test(tc, test_unix_socket);
 	tcase_add_test(tc, test_yggctl);
+	tcase_add_test(tc, test_refused_plugins);
 #ifdef YGG_HAVE_SYSTEMD
 	tcase_add_test(tc, test_watchdog);
 #endif
