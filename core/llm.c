@@ -561,9 +561,10 @@ static int
 call_data(const char *data, size_t len, void *arg)
 {
 	struct llm_call *c = arg;
+	long st = http_req_status(c->req);
 
-	if (http_req_status(c->req) >= 400) {
-		/* an error reply: keep its start for the message, stop reading past the cap */
+	if (st < 200 || st >= 300) {
+		/* an error (or redirect) reply: keep its start for the message, stop reading past the cap */
 		size_t room = ERROR_BODY_MAX - c->errbody.len;
 		buf_add(&c->errbody, data, len < room ? len : room);
 		if (len >= room) {
@@ -599,24 +600,30 @@ call_done(const struct http_result *res, void *arg)
 	r->status = res->status;
 	r->duration = res->elapsed;
 	r->retry_after = res->retry_after;
+	bool ok_status = res->status >= 200 && res->status < 300;
+
 	if (c->stream_failed) {
 		/* the parser already said what was wrong: an error line, garbage, or too much */
 		prefix_error(c, r);
-	} else if (res->status >= 400 || res->curl_code != 0 || res->too_large) {
+	} else if (ok_status && res->curl_code != 0 && !res->too_large && r->done) {
+		/*
+		 * The server said the reply was complete (done:true, [DONE]) and the
+		 * connection broke only afterwards, before the transfer's own end: the
+		 * reply is whole, so it counts.
+		 */
+		log_debug("host=%s reply complete; the transfer then failed: %s", c->name,
+		    res->error != NULL ? res->error : "error");
+		r->fail = FAIL_NONE;
+	} else if (!ok_status || res->curl_code != 0 || res->too_large) {
 		char *why = NULL;
 		free(r->error);
 		r->fail = classify_ex(res, c->errbody.p, c->errbody.len, &w, &why);
 		if (r->fail == FAIL_NONE) {
-			/* a 2xx with a transport error cannot reach here; be safe anyway */
+			/* classify_ex says none only for a clean 2xx, which is not this branch; be safe anyway */
 			r->fail = FAIL_TRANSIENT;
 		}
 		r->error = why;
 		r->done = false;
-	} else if (res->status < 200 || res->status >= 300) {
-		char *why = NULL;
-		free(r->error);
-		r->fail = classify_ex(res, NULL, 0, &w, &why);
-		r->error = why;
 	} else if (llm_stream_finish(c->stream) != 0) {
 		prefix_error(c, r);
 	} else {

@@ -828,7 +828,7 @@ static const struct {
 	const char *directive;
 	const char *model; /* what the host asks for */
 	enum fail_class want;
-	const char *error; /* after "skadi-code: "; "%s" is the URL; NULL = no error */
+	const char *error; /* after "skadi-code: "; "%s" is the URL; NULL = no error, empty content; "" = no error, content */
 } faults[] = {
 	{ "[mock fault=500]", "m1", FAIL_TRANSIENT,
 	    "server error (HTTP 500): The server had an error while processing your request." },
@@ -843,6 +843,8 @@ static const struct {
 	    "the reply ended before the server said it was done (truncated)" },
 	{ "[mock fault=reset]", "m1", FAIL_TRANSIENT, "connection reset by the server (%s)" },
 	{ "[mock fault=empty]", "m1", FAIL_NONE, NULL },
+	/* everything arrived, done included, then the connection broke: the reply is whole */
+	{ "[mock fault=abrupt_end tokens=3]", "m1", FAIL_NONE, "" },
 	{ "[mock fault=500 times=1]", "m1", FAIL_TRANSIENT, "server error (HTTP 500): " },
 };
 
@@ -866,6 +868,13 @@ START_TEST(test_chat_faults)
 			ck_assert_ptr_null(a.error);
 			ck_assert_str_eq(a.content, "");
 			ck_assert(a.done);
+		} else if (*faults[i].error == '\0') {
+			ck_assert_ptr_null(a.error);
+			char *want = xasprintf("Result for f%zu: the work.\n", i);
+			ck_assert_str_eq(a.content, want);
+			free(want);
+			ck_assert(a.done);
+			ck_assert_int_eq(a.completion_tokens, 3);
 		} else {
 			char *tail = xasprintf(faults[i].error, hs.url);
 			char *want = xasprintf("skadi-code: %s", tail);

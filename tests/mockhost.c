@@ -15,7 +15,9 @@
  *                         sends it as an HTTP date N s ahead), reset (RST after the
  *                         first chunk), garbage (200, not JSON), hang (headers, then
  *                         nothing), slow (one byte every 200 ms), truncate (no
- *                         done / [DONE]), empty (done, no content), huge (endless content)
+ *                         done / [DONE]), empty (done, no content), huge (endless content),
+ *                         abrupt_end (the whole stream, then a reset instead of the
+ *                         reply's proper end)
  *   [mock fault=F times=N] only the first N requests of that task id fail
  * Several directives combine. The task id is taken from a "Task: <id>" line of
  * a user message (yggd's prompt starts with one).
@@ -107,9 +109,10 @@ enum fault {
 	F_TRUNCATE,
 	F_EMPTY,
 	F_HUGE,
+	F_ABRUPT_END,
 };
 static const char *const fault_names[] = { "none", "400", "404", "429", "500", "503", "reset", "garbage", "hang",
-	"slow", "truncate", "empty", "huge" };
+	"slow", "truncate", "empty", "huge", "abrupt_end" };
 
 /* A chat request being answered. */
 struct mreq {
@@ -567,7 +570,7 @@ static void
 plan_reply(struct mreq *r)
 {
 	struct buf b;
-	int tokens = r->fault == F_EMPTY ? 0 : r->tokens;
+	int tokens = r->fault == F_EMPTY ? 0 : r->tokens > 0 ? r->tokens : 1;
 	char *text = r->fault == F_EMPTY ? xstrdup("") : reply_text(r, tokens);
 	size_t len = strlen(text), *bounds = NULL;
 	size_t n = split_text(text, len, (size_t)(tokens > 0 ? tokens : 0), &bounds);
@@ -804,7 +807,7 @@ arm(struct mreq *r, double ms)
  * sends the RST.
  */
 static void
-do_reset(struct mreq *r)
+do_reset(struct mreq *r, const char *outcome)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
 	struct mconn *c = r->conn;
@@ -827,7 +830,7 @@ do_reset(struct mreq *r)
 	/* the connection's close callback must not count this as the client leaving */
 	if (c != NULL)
 		c->cur = NULL;
-	mreq_end(r, "reset");
+	mreq_end(r, outcome);
 	if (evcon != NULL)
 		evhttp_connection_free(evcon); /* frees the request too */
 	if (keep >= 0)
@@ -897,7 +900,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (r->reset_pending) {
-		do_reset(r);
+		do_reset(r, fault_names[r->fault]);
 		return;
 	}
 	if (r->fault == F_HUGE) {
@@ -906,10 +909,10 @@ tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r->fault == F_RESET && !r->stream) {
-		do_reset(r);
+		do_reset(r, fault_names[r->fault]);
 		return;
 	}
-	if (!r->started_reply && r->npieces == 1 && r->fault != F_HANG) {
+	if (!r->started_reply && r->npieces == 1 && r->fault != F_HANG && r->fault != F_ABRUPT_END) {
 		/* a whole body at once, with a Content-Length */
 		const char *ctype = r->fault == F_GARBAGE ? "text/html" : "application/json; charset=utf-8";
 		send_body(r->req, 200, "OK", ctype, r->pieces[0].data, r->pieces[0].len);
@@ -934,6 +937,11 @@ tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r->next < r->npieces) {
 		arm(r, r->pieces[r->next].due_ms * m->scale - elapsed);
+		return;
+	}
+	if (r->fault == F_ABRUPT_END) {
+		r->reset_pending = true;
+		arm(r, 50);
 		return;
 	}
 	evhttp_send_reply_end(r->req);
