@@ -333,6 +333,16 @@ daemon_reload(struct daemon *d, char **cause)
 		cfg->beads_dir = xstrdup(d->cfg->beads_dir);
 		cfg->store = d->cfg->store;
 	}
+	if (strcmp(cfg->assignee, d->cfg->assignee) != 0) {
+		/*
+		 * The store claims under the assignee it was made with, and the instance
+		 * lock is taken for it: a new name now would make every task in flight
+		 * look like someone else's and be cancelled.
+		 */
+		log_warnx("reload: an assignee change needs a restart; keeping assignee=%s", d->cfg->assignee);
+		free(cfg->assignee);
+		cfg->assignee = xstrdup(d->cfg->assignee);
+	}
 	/*
 	 * Tasks keep only names (type, host) between callbacks and look the config up
 	 * again, so the old one can go now; in-flight requests keep their own copies.
