@@ -269,11 +269,17 @@ START_TEST(test_sighup_reload)
 
 	pid_t pid = tu_env_yggd(&e, false);
 	ck_assert(tu_wait_text(e.log, "task=r-1 claimed", 1, 20));
-	simple_config(&e, e.port[im], 3, NULL);
+	/* an assignee change is not taken mid-run: the tasks in flight stay ours */
+	simple_config(&e, e.port[im], 3, "assignee = somebody-else\n");
 	kill(pid, SIGHUP);
 	ck_assert_msg(tu_wait_text(e.log, "reloaded ", 1, 10), "no reload");
+	ck_assert(tu_wait_text(e.log, "an assignee change needs a restart; keeping assignee=yggd", 1, 1));
 	static const char *const ids[] = { "r-1", "r-2", "r-3", "r-4", "r-5", "r-6", "r-7", NULL };
 	ck_assert(wait_status(&e, ids, "closed", 30));
+	struct json_object *t = tu_tracker_load(e.tracker);
+	for (size_t i = 0; ids[i] != NULL; i++)
+		ck_assert_str_eq(tu_issue_field(t, ids[i], "assignee"), "yggd");
+	json_object_put(t);
 	struct json_object *s = tu_mock_stats(e.port[im]);
 	ck_assert_int_eq(tu_stat_int(s, "max_in_flight"), 3);
 	ck_assert_int_eq(tu_mock_count(s, NULL, "ok"), 7);
