@@ -154,7 +154,8 @@ END_TEST
 
 /*
  * SIGTERM with three tasks in flight and shutdown_grace long enough: no new
- * claim (the fourth task stays untouched), the three finish, exit 0.
+ * claim (the fourth task stays untouched), the three finish, exit 0; a task
+ * waiting for its retry is reopened at once instead of being waited for.
  */
 START_TEST(test_sigterm_finishes_in_flight)
 {
@@ -171,26 +172,36 @@ START_TEST(test_sigterm_finishes_in_flight)
 		snprintf(id, sizeof id, "s-%d", i);
 		tu_issue(f, id, "Work", "x", "open", i == 4 ? 3 : 1, "", "");
 	}
+	/* first of all, a task that fails and then waits 30 s for its retry */
+	tu_issue(f, "s-r", "Waits", "[mock fault=503 retry_after=30]", "open", 0, "", "");
 	fclose(f);
 	char *before = tu_read_file(e.tracker, NULL);
 
 	pid_t pid = tu_env_yggd(&e, false);
 	struct inflight_wait iw = { e.port[im], 3 };
+	ck_assert(tu_wait_text(e.log, "task=s-r host=h attempt=1 of 3 failed", 1, 20));
 	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
 	kill(pid, SIGTERM);
+	/* it does not wait for the retry: only for what is in flight */
 	ck_assert_int_eq(tu_env_wait(&e, pid, 15), 0);
+	struct json_object *t = tu_tracker_load(e.tracker);
+	ck_assert_str_eq(tu_issue_field(t, "s-r", "status"), "open");
+	ck_assert_ptr_null(tu_issue_field(t, "s-r", "assignee"));
+	json_object_put(t);
 
 	ck_assert(wait_status(&e, ran, "closed", 0));
 	char *after = tu_read_file(e.tracker, NULL);
-	static const char *const changed[] = { "s-1", "s-2", "s-3", NULL };
+	static const char *const changed[] = { "s-1", "s-2", "s-3", "s-r", NULL };
 	char *lost = tu_lines_lost(before, after, changed);
 	ck_assert_msg(lost == NULL, "s-4 was touched: %s", lost);
 	struct json_object *s = tu_mock_stats(e.port[im]);
-	ck_assert_int_eq(tu_mock_count(s, NULL, NULL), 3);
+	ck_assert_int_eq(tu_mock_count(s, NULL, NULL), 4);
 	ck_assert_int_eq(tu_mock_count(s, NULL, "ok"), 3);
+	ck_assert_int_eq(tu_mock_count(s, "s-r", "503"), 1);
 	json_object_put(s);
 	char *log = tu_read_file(e.log, NULL);
 	ck_assert_ptr_nonnull(strstr(log, "SIGTERM: no new claims"));
+	ck_assert_ptr_nonnull(strstr(log, "task=s-r reopened: yggd is stopping before its retry"));
 	free(log);
 	free(before);
 	free(after);
