@@ -98,7 +98,7 @@ struct http {
 	size_t nactive;  /* active + pending */
 	int in_curl;     /* inside curl_multi_socket_action */
 	int delivering;  /* inside the done-callback loop */
-	bool dying;      /* http_free was called from a done callback */
+	bool dying;      /* http_free was called from one of our callbacks */
 };
 
 static bool curl_ready;

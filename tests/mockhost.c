@@ -20,12 +20,24 @@
  *                         reply's proper end)
  *   [mock fault=F times=N] only the first N requests of that task id fail
  * Several directives combine. The task id is taken from a "Task: <id>" line of
- * a user message (yggd's prompt starts with one).
+ * a user message (yggd's prompt starts with one). The reply reads "Result for
+ * <id>: ..." and, when the system prompt mentions code or files, adds a fenced
+ * block "```python file=src/<id>.py" for the artifact handlers to pick up.
  *
- * GET /_mock/stats shows what it saw (requests, in-flight counts, a log of every
- * chat request with its outcome: ok, a fault name, or "aborted" when the client
- * went away first); POST /_mock/reset clears it. Latencies are multiplied by
- * --scale. SIGTERM and SIGINT exit cleanly.
+ * --model names the models it has (any name is served when none is given); a
+ * request for another gets the server's real 404 "model not found" body. With
+ * --api-key, a request without "Authorization: Bearer KEY" gets a 401.
+ * --latency is each reply's default length in ms, --tokens its default length
+ * in chunks, and every latency (the slow fault's 200 ms included) is multiplied
+ * by --scale.
+ *
+ * GET /_mock/stats shows what it saw: chat requests, the in-flight count and its
+ * peak (from a request's arrival to its reply's end or the client's leaving),
+ * client connections opened, requests per path, and a log of every chat request
+ * {seq, task, model, path, start_ms, end_ms, outcome} with times in ms since the
+ * mock started and outcome "ok", the fault's name, "model_missing",
+ * "unauthorized", "bad_request", or "aborted" when the client went away first.
+ * POST /_mock/reset clears it. SIGTERM and SIGINT exit cleanly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
