@@ -74,6 +74,10 @@ ctl_target_from_config(struct ctl_target *t, const struct ygg_config *cfg)
 static char *
 no_answer(const struct ctl_target *t, const char *detail)
 {
+	if (t->defaulted)
+		return xasprintf("no yggd answers at %s (is it running? %s does not exist, so the default "
+		                 "address was tried; give -c FILE or --control ADDR)%s%s",
+		    t->addr, YGG_DEFAULT_CONFIG, detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	if (t->config_path != NULL)
 		return xasprintf("no yggd answers at %s (is it running? control = %s in %s)%s%s", t->addr, t->addr,
 		    t->config_path, detail != NULL ? ": " : "", detail != NULL ? detail : "");
@@ -700,6 +704,7 @@ resolve_target(const struct ctl_opts *o, struct ctl_target *t)
 		const char *path = o->config != NULL ? o->config : YGG_DEFAULT_CONFIG;
 		if (o->config == NULL && access(path, F_OK) == -1 && errno == ENOENT) {
 			t->addr = xstrdup("127.0.0.1:7411");
+			t->defaulted = true;
 		} else if (config_load(path, &cfg, &cause) == -1) {
 			fprintf(stderr, "yggctl: %s\n", cause);
 			free(cause);

@@ -1116,6 +1116,7 @@ struct ctl_target {
 	char *token;       /* bearer token or NULL */
 	char *token_error; /* why the token file could not be read, or NULL */
 	char *config_path; /* where addr came from (for messages), or NULL */
+	bool defaulted;    /* no -c and no default config file: addr is the built-in default */
 };
 /* From a loaded config (control and control_token_file); clear with ctl_target_clear. */
 void ctl_target_from_config(struct ctl_target *t, const struct ygg_config *cfg);
