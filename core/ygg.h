@@ -493,11 +493,15 @@ struct store_ops {
 	const char *name; /* "jsonl" or "bd" */
 	int (*start)(struct store *st);
 	void (*stop)(struct store *st);
-	/* the ready issues in dispatch order, borrowed until the next change callback */
+	/*
+	 * The ready issues in dispatch order at now (cached: cheap to call often).
+	 * The array lives until the next ready() call, the issues until the next
+	 * changed callback.
+	 */
 	size_t (*ready)(struct store *st, int64_t now, const struct issue ***out);
 	/* any issue yggd knows by id (for cancellation checks), borrowed; NULL unknown */
 	const struct issue *(*lookup)(struct store *st, const char *id);
-	/* every issue in_progress with our assignee (crash recovery at start) */
+	/* every issue in_progress with our assignee (crash recovery at start); array as ready()'s */
 	size_t (*mine_in_progress)(struct store *st, const struct issue ***out);
 	void (*submit)(struct store *st, enum store_op op, const char *id, const char *reason,
 	    const char *comment, store_done_cb *cb, void *arg);
