@@ -14,9 +14,15 @@
  * around its own JSONL writes), re-reads the file when it changed, applies the
  * batch compare-and-set, writes a temp file in the same folder, fsyncs it,
  * renames it over issues.jsonl and fsyncs the folder. A reader never sees a
- * partial file. The flush runs on the loop: one batch is one read (only when
- * the file changed), one write and two fsyncs; a lock held by someone else is
- * retried from a timer instead of blocking.
+ * partial file. The loop does the quick part of a batch (lock, a read only
+ * when the file changed, compare-and-set, render); a writer thread does the
+ * disk part (write, fsync, rename, fsync) while the lock stays held, and the
+ * batch is answered when it is done. Reloads wait for it (the tracker is ahead
+ * of the disk meanwhile). A lock held by someone else is retried from a timer.
+ *
+ * Measured on a loaded 2-core box: a 220-issue file holds the loop ~1 ms per
+ * batch; a 170 MB, 100,000-issue file ~0.5 s (tracker_apply renders the whole
+ * file) with the write itself (~0.7 s) on the thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +84,6 @@ struct jsonl_write {
 	double seconds;
 	struct pending_list batch; /* answered when the file is written */
 };
-
 
 struct jsonl {
 	struct store *st;
