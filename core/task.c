@@ -283,22 +283,40 @@ artifacts_written(int ok, const char *why, const char *dir, void *arg)
 	free(f);
 }
 
+/*
+ * The comment is a C string on its way to the store: a NUL byte in a plugin's
+ * text would silently end it there, so each becomes U+FFFD (result.md keeps the
+ * bytes as they were).
+ */
+static void
+add_without_nul(struct buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\0')
+			buf_adds(b, "\xef\xbf\xbd");
+		else
+			buf_addc(b, p[i]);
+	}
+}
+
 static char *
 format_comment(struct task *t, const struct ygg_result *res)
 {
 	size_t max = t->d->cfg->max_comment_bytes > 0 ? t->d->cfg->max_comment_bytes : 16384;
 	char *dir = artifact_dir_name(t->id);
-	char *out;
+	struct buf b;
 
+	buf_init(&b);
 	if (res->len <= max) {
-		out = xstrndup(res->text, res->len);
+		add_without_nul(&b, res->text, res->len);
 	} else {
 		size_t cut = hostapi_get()->text_cut(res->text, res->len, max);
-		out = xasprintf("%.*s\n\n[cut at %zu of %zu bytes; the whole result is in %s/%s/result.md]",
-		    (int)cut, res->text, cut, res->len, t->d->cfg->artifacts_dir, dir);
+		add_without_nul(&b, res->text, cut);
+		buf_printf(&b, "\n\n[cut at %zu of %zu bytes; the whole result is in %s/%s/result.md]", cut, res->len,
+		    t->d->cfg->artifacts_dir, dir);
 	}
 	free(dir);
-	return out;
+	return buf_steal(&b);
 }
 
 static void
@@ -434,7 +452,8 @@ on_reply(struct ygg_reply *reply, void *arg)
 			/* A reply the handler cannot use: the model may do better next time. */
 			char *r = xasprintf("%s could not use the reply: %s", t->plugin->name,
 			    res.fail_reason != NULL ? res.fail_reason
-			                            : (res.len == 0 ? "the result was empty" : "handler error"));
+			    : rc != 0               ? "the handler failed without saying why"
+			                            : "the result was empty");
 			if (t->attempt < t->max_attempts)
 				task_retry_later(t, r, -1);
 			else
