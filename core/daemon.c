@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -198,11 +199,44 @@ take_instance_lock(struct daemon *d, char **cause)
 
 /* ---- hosts from the config (start and reload) */
 
+/* "http://a:1/x" -> length of "http://a:1", the part curl counts connections by. */
+static size_t
+url_authority_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p != NULL ? p + 3 : url;
+	return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+/*
+ * curl limits connections per server (name and port), so sections that point at
+ * one server share a limit: it must cover the sum of their slots.
+ */
+static long
+max_connections_per_server(const struct ygg_config *cfg)
+{
+	long best = 1;
+
+	for (size_t i = 0; i < cfg->nhosts; i++) {
+		const char *u = cfg->hosts[i].url;
+		size_t n = url_authority_len(u);
+		long sum = 0;
+		for (size_t j = 0; j < cfg->nhosts; j++) {
+			const char *v = cfg->hosts[j].url;
+			if (url_authority_len(v) == n && strncasecmp(u, v, n) == 0)
+				sum += cfg->hosts[j].slots;
+		}
+		if (sum > best)
+			best = sum;
+	}
+	return best;
+}
+
 static void
 sync_hosts(struct daemon *d)
 {
 	struct host *h, *next;
-	long max_slots = 1;
 
 	TAILQ_FOREACH(h, &d->hosts, entry)
 		h->removed = true;
@@ -215,8 +249,6 @@ sync_hosts(struct daemon *d)
 			h = host_new(d, c); /* TAILQ macros evaluate their arguments more than once */
 			TAILQ_INSERT_TAIL(&d->hosts, h, entry);
 		}
-		if (c->slots > max_slots)
-			max_slots = c->slots;
 	}
 	for (h = TAILQ_FIRST(&d->hosts); h != NULL; h = next) {
 		next = TAILQ_NEXT(h, entry);
@@ -230,8 +262,8 @@ sync_hosts(struct daemon *d)
 			}
 		}
 	}
-	/* Never fewer connections per server than a host's slots. */
-	http_set_max_host_connections(d->http, max_slots);
+	/* Never fewer connections per server than the slots pointed at it. */
+	http_set_max_host_connections(d->http, max_connections_per_server(d->cfg));
 }
 
 /* ---- plugins and their folder */
