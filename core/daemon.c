@@ -381,7 +381,7 @@ daemon_reload(struct daemon *d, char **cause)
 	 */
 	struct ygg_config *old = d->cfg;
 	d->cfg = cfg;
-	d->store->cfg = cfg;
+	store_set_config(d->store, cfg);
 	sync_hosts(d);
 	control_reload(d->control);
 	if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0 && d->plugin_inotify != -1)

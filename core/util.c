@@ -121,6 +121,7 @@ buf_reserve(struct buf *b, size_t extra)
 		cap *= 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
+	b->p[b->len] = '\0'; /* a buffer is always a string, even before its first byte */
 }
 
 void
@@ -174,7 +175,7 @@ buf_steal(struct buf *b)
 	char *p;
 
 	if (b->p == NULL)
-		buf_reserve(b, 0), b->p[0] = '\0';
+		buf_reserve(b, 0);
 	p = b->p;
 	buf_init(b);
 	return p;
