@@ -836,8 +836,12 @@ clear_stale_socket(const char *path, const char *spec, char **cause)
 	struct stat st;
 	int fd, rc;
 
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : (*cause = xasprintf("control = %s: %s", spec, strerror(errno)), -1);
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		*cause = xasprintf("control = %s: %s: %s", spec, path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(st.st_mode)) {
 		*cause = xasprintf("control = %s: %s exists and is not a socket; not touching it", spec, path);
 		return -1;
