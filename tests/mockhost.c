@@ -144,6 +144,7 @@ struct mreq {
 	double retry_after_at; /* seconds ahead as an HTTP date, -1 none */
 	long times;            /* -1 none */
 	char *reply;           /* forced text, or NULL */
+	size_t reply_len;      /* its length: the text may hold NUL bytes */
 	bool code;             /* the system prompt asks for code or files */
 	int prompt_tokens;
 
@@ -273,9 +274,9 @@ b64val(int c)
 	return -1;
 }
 
-/* Standard or URL-safe base64, padding optional. NULL when malformed. */
+/* Standard or URL-safe base64, padding optional; *len its length. NULL when malformed. */
 static char *
-b64decode(const char *s, size_t n)
+b64decode(const char *s, size_t n, size_t *len)
 {
 	struct buf out;
 	unsigned acc = 0;
@@ -298,6 +299,7 @@ b64decode(const char *s, size_t n)
 			buf_addc(&out, (char)((acc >> bits) & 0xff));
 		}
 	}
+	*len = out.len;
 	return buf_steal(&out);
 }
 
@@ -359,10 +361,12 @@ parse_directives(struct mreq *r, const char *text)
 			} else if (strcmp(k, "tokens") == 0) {
 				r->tokens = atoi(v);
 			} else if (strcmp(k, "reply") == 0) {
-				char *t = b64decode(v, strlen(v));
+				size_t tl;
+				char *t = b64decode(v, strlen(v), &tl);
 				if (t != NULL) {
 					free(r->reply);
 					r->reply = t;
+					r->reply_len = tl;
 				}
 			}
 		}
@@ -444,13 +448,18 @@ safe_id(const char *id, bool ident)
 }
 
 static char *
-reply_text(const struct mreq *r, int tokens)
+reply_text(const struct mreq *r, int tokens, size_t *len)
 {
 	struct buf b;
 	const char *id = r->task != NULL ? r->task : "unknown";
 
-	if (r->reply != NULL)
-		return xstrdup(r->reply);
+	if (r->reply != NULL) {
+		char *t = xmalloc(r->reply_len + 1);
+		memcpy(t, r->reply, r->reply_len);
+		t[r->reply_len] = '\0';
+		*len = r->reply_len;
+		return t;
+	}
 	buf_init(&b);
 	buf_printf(&b, "Result for %s:", id);
 	for (int i = 0; i < (tokens > 1 ? tokens - 1 : 1); i++)
@@ -464,6 +473,7 @@ reply_text(const struct mreq *r, int tokens)
 		free(file);
 		free(fn);
 	}
+	*len = b.len;
 	return buf_steal(&b);
 }
 
@@ -583,8 +593,8 @@ plan_reply(struct mreq *r)
 {
 	struct buf b;
 	int tokens = r->fault == F_EMPTY ? 0 : r->tokens > 0 ? r->tokens : 1;
-	char *text = r->fault == F_EMPTY ? xstrdup("") : reply_text(r, tokens);
-	size_t len = strlen(text), *bounds = NULL;
+	size_t len = 0, *bounds = NULL;
+	char *text = r->fault == F_EMPTY ? xstrdup("") : reply_text(r, tokens, &len);
 	size_t n = split_text(text, len, (size_t)(tokens > 0 ? tokens : 0), &bounds);
 	double L = r->latency_ms;
 	int eval = (int)n;
