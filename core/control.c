@@ -518,6 +518,7 @@ control_status_json(struct daemon *d)
 		json_object_object_add(co, "host", jstr(c->host));
 		json_object_object_add(co, "handler", jstr(c->handler));
 		json_object_object_add(co, "outcome", jstr(c->outcome));
+		json_object_object_add(co, "reason", jstr(c->reason[0] != '\0' ? c->reason : NULL));
 		json_object_object_add(co, "seconds", jnum(c->seconds, 2));
 		json_object_object_add(co, "when", jtime(c->when));
 		json_object_array_add(recent, co);

@@ -24,6 +24,8 @@
 
 #include "ygg.h"
 
+static void release_held(struct daemon *d);
+
 void
 daemon_notify(struct daemon *d, const char *fmt, ...)
 {
@@ -387,6 +389,7 @@ daemon_reload(struct daemon *d, char **cause)
 	if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0 && d->plugin_inotify != -1)
 		inotify_add_watch(d->plugin_inotify, cfg->plugin_dir, PLUGIN_WATCH_MASK);
 	config_free(old);
+	release_held(d);
 	daemon_rescan_plugins(d);
 	plugins_check_bindings(d);
 	log_info("reloaded %s: %zu hosts, %zu handlers", cfg->path, cfg->nhosts, cfg->nhandlers);
@@ -473,10 +476,35 @@ daemon_cancel(struct daemon *d, const char *id, char **cause)
 		*cause = xasprintf("task %s is not in flight", id);
 		return -1;
 	}
-	/* An operator's cancel: abort and give the issue back as open. */
+	/*
+	 * An operator's cancel: abort, give the issue back as open, and do not take it
+	 * again (or it would simply restart) until the config is reloaded or yggd restarts.
+	 */
+	d->held = xrealloc(d->held, (d->nheld + 1) * sizeof *d->held);
+	d->held[d->nheld++] = xstrdup(id);
 	t->abort_requested = true;
-	task_abort_reopen(t, "cancelled by the operator");
+	task_abort_reopen(t, "cancelled by the operator; this yggd will not take it again until it reloads or restarts");
 	return 0;
+}
+
+bool
+daemon_is_held(const struct daemon *d, const char *id)
+{
+	for (size_t i = 0; i < d->nheld; i++) {
+		if (strcmp(d->held[i], id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+release_held(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nheld; i++)
+		free(d->held[i]);
+	free(d->held);
+	d->held = NULL;
+	d->nheld = 0;
 }
 
 /*
@@ -619,6 +647,7 @@ daemon_free(struct daemon *d)
 		task_free(t);
 	}
 	free(d->task_hash);
+	release_held(d);
 	for (size_t i = 0; i < d->nlearned; i++)
 		free(d->learned[i].type);
 	free(d->learned);

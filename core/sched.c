@@ -230,6 +230,8 @@ sched_run(struct daemon *d)
 		}
 		if (task_find(d, is->id) != NULL)
 			continue; /* ours already (the claim's write is on its way) */
+		if (d->nheld > 0 && daemon_is_held(d, is->id))
+			continue; /* the operator cancelled it */
 		if (is->assignee != NULL && *is->assignee != '\0' && strcmp(is->assignee, d->cfg->assignee) != 0) {
 			/*
 			 * Someone took it (an open issue with another assignee): a claim could

@@ -81,7 +81,7 @@ copy_field(char *dst, size_t size, const char *src)
 
 void
 stats_completion(struct stats *s, const char *id, const char *host, const char *handler,
-    const char *outcome, double seconds)
+    const char *outcome, const char *reason, double seconds)
 {
 	struct completion *c = &s->recent[s->recent_next];
 
@@ -89,6 +89,7 @@ stats_completion(struct stats *s, const char *id, const char *host, const char *
 	copy_field(c->host, sizeof c->host, host);
 	copy_field(c->handler, sizeof c->handler, handler);
 	copy_field(c->outcome, sizeof c->outcome, outcome);
+	copy_field(c->reason, sizeof c->reason, reason);
 	c->seconds = seconds;
 	c->when = now_wall_ns();
 	s->recent_next = (s->recent_next + 1) % STATS_RECENT;

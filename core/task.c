@@ -208,7 +208,8 @@ write_done(int result, const char *err, void *arg)
 		log_info("task=%s %s host=%s handler=%s attempt=%d", t->id, w->outcome, host_name(t), t->type,
 		    t->attempt);
 		stats_outcome(&d->stats, t->type, host_name(t), w->outcome);
-		stats_completion(&d->stats, t->id, host_name(t), t->type, w->outcome, since(t->claimed_at));
+		stats_completion(&d->stats, t->id, host_name(t), t->type, w->outcome,
+		    strcmp(w->outcome, "closed") == 0 ? NULL : t->last_error, since(t->claimed_at));
 		if (strcmp(w->outcome, "closed") == 0 && t->host != NULL)
 			t->host->done++;
 		else if (strcmp(w->outcome, "blocked") == 0 && t->host != NULL)
@@ -632,7 +633,7 @@ task_cancel(struct task *t, const char *why)
 	if (t->timer != NULL)
 		evtimer_del(t->timer);
 	stats_outcome(&t->d->stats, t->type, host_name(t), "cancelled");
-	stats_completion(&t->d->stats, t->id, host_name(t), t->type, "cancelled", since(t->claimed_at));
+	stats_completion(&t->d->stats, t->id, host_name(t), t->type, "cancelled", why, since(t->claimed_at));
 	task_done(t);
 }
 
@@ -652,6 +653,10 @@ task_abort_reopen(struct task *t, const char *why)
 	if (t->timer != NULL)
 		evtimer_del(t->timer);
 	log_info("task=%s reopened: %s", t->id, why);
-	task_write_final(t, STORE_REOPEN, NULL, NULL, "reopened");
+	free(t->last_error);
+	t->last_error = xstrdup(why);
+	char *comment = xasprintf("yggd gave this task back unfinished (%s, attempt %d): %s.", t->type, t->attempt, why);
+	task_write_final(t, STORE_REOPEN, NULL, comment, "reopened");
+	free(comment);
 	t->state = TASK_ABORTING;
 }

@@ -976,6 +976,7 @@ struct completion {
 	char host[64];
 	char handler[32];
 	char outcome[16];
+	char reason[200]; /* why it failed or was cancelled; empty on success */
 	double seconds;
 	int64_t when; /* wall ns */
 };
@@ -992,7 +993,7 @@ void stats_init(struct stats *s);
 void stats_clear(struct stats *s);
 void stats_outcome(struct stats *s, const char *handler, const char *host, const char *outcome);
 void stats_completion(struct stats *s, const char *id, const char *host, const char *handler,
-    const char *outcome, double seconds);
+    const char *outcome, const char *reason, double seconds);
 
 /* ---------------------------------------------------------------- daemon.c */
 struct daemon {
@@ -1009,6 +1010,8 @@ struct daemon {
 	size_t task_hash_size;
 	int pending_store_ops;   /* writes not tied to a task (start-up reopen) */
 	bool store_seen;         /* the store has delivered its first view */
+	char **held;             /* ids the operator cancelled: not claimed again until reload */
+	size_t nheld;
 	struct learned_duration *learned; /* expected seconds per handler type */
 	size_t nlearned;
 	struct stats stats;
@@ -1041,6 +1044,8 @@ int daemon_reload(struct daemon *d, char **cause);
 void daemon_check_idle(struct daemon *d);
 /* Rescan plugin_dir now (hot drop-in). */
 void daemon_rescan_plugins(struct daemon *d);
+/* Was this id cancelled by the operator (not to be claimed again until reload)? */
+bool daemon_is_held(const struct daemon *d, const char *id);
 /* Cancel a task by id from the control API: 0, or -1 unknown. */
 int daemon_cancel(struct daemon *d, const char *id, char **cause);
 void daemon_notify(struct daemon *d, const char *fmt, ...) YGG_PRINTF_LIKE(2, 3); /* sd_notify */
