@@ -89,7 +89,11 @@ check_cancellations(struct daemon *d)
 			continue;
 		const struct issue *is = store_lookup(d->store, t->id);
 		if (is == NULL) {
-			task_cancel(t, "the issue is gone from the tracker");
+			/*
+			 * Not a cancellation: the file or its folder may be gone for a moment
+			 * (a checkout, a sync). Cancelling would leave the issue in_progress
+			 * when it comes back; the final write says whether it still exists.
+			 */
 			continue;
 		}
 		bool ours = is->assignee != NULL && strcmp(is->assignee, d->cfg->assignee) == 0;
