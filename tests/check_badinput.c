@@ -250,6 +250,58 @@ START_TEST(test_tracker_folder_comes_back)
 }
 END_TEST
 
+struct inflight_wait {
+	int port;
+	int n;
+};
+
+static bool
+mock_in_flight(void *arg)
+{
+	struct inflight_wait *w = arg;
+	struct json_object *s = tu_mock_stats(w->port);
+	bool ok = tu_stat_int(s, "in_flight") >= w->n;
+
+	json_object_put(s);
+	return ok;
+}
+
+/*
+ * The folder goes away for a moment while a task runs (a checkout or a sync
+ * replacing .beads): the task is not abandoned in_progress - it finishes and is
+ * closed once the tracker is back.
+ */
+START_TEST(test_tracker_folder_gone_mid_task)
+{
+	struct tu_env e;
+	FILE *f;
+
+	tu_env_init(&e);
+	int port = start_mock(&e);
+	one_host_config(&e, port, NULL, NULL);
+	f = fopen(e.tracker, "w");
+	tu_issue(f, "m-1", "Long", "[mock latency=2s]", "open", 1, "", "");
+	fclose(f);
+	pid_t pid = tu_env_yggd(&e, false);
+	struct inflight_wait iw = { port, 1 };
+	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
+	char *away = xasprintf("%s/beads-away", e.dir);
+	ck_assert_int_eq(rename(e.beads, away), 0);
+	tu_sleep(0.5);
+	ck_assert_int_eq(rename(away, e.beads), 0);
+	struct closed_wait w = { e.tracker, "m-1" };
+	ck_assert_msg(tu_wait_until(is_closed, &w, 20), "m-1 was abandoned when its tracker went away for a moment");
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(tu_env_wait(&e, pid, 10), 0);
+	struct json_object *s = tu_mock_stats(port);
+	ck_assert_int_eq(tu_mock_count(s, "m-1", "ok"), 1);
+	ck_assert_int_eq(tu_mock_count(s, "m-1", NULL), 1);
+	json_object_put(s);
+	free(away);
+	tu_env_free(&e);
+}
+END_TEST
+
 /* Configs that fail: exit 2 and FILE:LINE: key: what is wrong - before touching anything. */
 static const struct {
 	const char *text;
@@ -410,6 +462,7 @@ badinput_suite(void)
 	tcase_add_test(tc, test_junk_tracker);
 	tcase_add_test(tc, test_empty_and_missing_tracker);
 	tcase_add_test(tc, test_tracker_folder_comes_back);
+	tcase_add_test(tc, test_tracker_folder_gone_mid_task);
 	tcase_add_loop_test(tc, test_bad_config, 0, sizeof bad_configs / sizeof bad_configs[0]);
 	tcase_add_test(tc, test_bad_plugins_and_replies);
 	suite_add_tcase(s, tc);
