@@ -182,8 +182,12 @@ static void write_submit(struct write_ctx *w);
 static void
 write_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct write_ctx *w = arg;
+
 	(void)fd, (void)what;
-	write_submit(arg);
+	/* the wait counted as an operation (the task must outlive the timer); the submit counts again */
+	w->t->pending_ops--;
+	write_submit(w);
 }
 
 static void
