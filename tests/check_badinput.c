@@ -302,6 +302,40 @@ START_TEST(test_tracker_folder_gone_mid_task)
 }
 END_TEST
 
+/*
+ * The tracker cannot be written when a task ends (its folder is gone): the
+ * close is retried, lands once the folder is back, and the drain then ends -
+ * the retried write is not counted twice, so the task is not kept forever.
+ */
+START_TEST(test_store_write_retried)
+{
+	struct tu_env e;
+	FILE *f;
+
+	tu_env_init(&e);
+	int port = start_mock(&e);
+	one_host_config(&e, port, NULL, NULL);
+	f = fopen(e.tracker, "w");
+	tu_issue(f, "w-1", "Long", "[mock latency=1s]", "open", 1, "", "");
+	fclose(f);
+	pid_t pid = tu_env_yggd(&e, true);
+	struct inflight_wait iw = { port, 1 };
+	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
+	char *away = xasprintf("%s/beads-away", e.dir);
+	ck_assert_int_eq(rename(e.beads, away), 0);
+	ck_assert_msg(tu_wait_text(e.log, "task=w-1 cannot write closed to the tracker (try 1 of 6)", 1, 20),
+	    "the failed write was not reported");
+	ck_assert_int_eq(rename(away, e.beads), 0);
+	ck_assert_int_eq(tu_env_wait(&e, pid, 20), 0);
+	struct json_object *t = tu_tracker_load(e.tracker);
+	ck_assert_str_eq(tu_issue_field(t, "w-1", "status"), "closed");
+	ck_assert_int_eq(tu_issue_ncomments(t, "w-1"), 1);
+	json_object_put(t);
+	free(away);
+	tu_env_free(&e);
+}
+END_TEST
+
 /* Configs that fail: exit 2 and FILE:LINE: key: what is wrong - before touching anything. */
 static const struct {
 	const char *text;
@@ -463,6 +497,7 @@ badinput_suite(void)
 	tcase_add_test(tc, test_empty_and_missing_tracker);
 	tcase_add_test(tc, test_tracker_folder_comes_back);
 	tcase_add_test(tc, test_tracker_folder_gone_mid_task);
+	tcase_add_test(tc, test_store_write_retried);
 	tcase_add_loop_test(tc, test_bad_config, 0, sizeof bad_configs / sizeof bad_configs[0]);
 	tcase_add_test(tc, test_bad_plugins_and_replies);
 	suite_add_tcase(s, tc);
