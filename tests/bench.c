@@ -305,6 +305,8 @@ figs_table(void)
 		    f->op == GOAL_INFO ? "" : !f->measured ? "not measured" : fig_met(f) ? "yes" : "NO");
 	}
 	printf("\n%zu of %zu goals met.\n", met, goals);
+	if (met < goals)
+		printf("how the missed ones were measured:\n");
 	for (size_t i = 0; i < nfigs; i++) {
 		const struct figure *f = &figs[i];
 		if (f->note != NULL && (f->op != GOAL_INFO || !f->measured) && (!f->measured || !fig_met(f)))
