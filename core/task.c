@@ -382,8 +382,13 @@ backoff_delay(const struct task *t, double retry_after)
 	if (delay > max)
 		delay = max;
 	delay *= 0.5 + (double)random() / (double)RAND_MAX; /* 0.5x .. 1.5x */
-	if (retry_after > delay)
-		delay = retry_after;
+	/*
+	 * Retry-After is a floor. libevent's timers run on a coarse clock read at
+	 * the start of the loop turn and may fire a few ms early: a little margin
+	 * keeps the retry from reaching the server before the time it asked for.
+	 */
+	if (retry_after > 0 && retry_after + 0.02 > delay)
+		delay = retry_after + 0.02;
 	return delay;
 }
 
