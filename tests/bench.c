@@ -2248,6 +2248,30 @@ percentile(const double *v, size_t n, double p)
 	return v[k == 0 ? 0 : k - 1];
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Lines of a log after offset that contain what; -1 when it cannot be read. */
+static long
+log_count(const char *log, off_t from, const char *what)
+{
+	char *data;
+	size_t len;
+	long n = 0;
+
+	if (read_file(log, &data, &len) == -1)
+		return -1;
+	for (char *p = data + (from < (off_t)len ? from : (off_t)len); (p = strstr(p, what)) != NULL; p++)
+		n++;
+	free(data);
+	return n;
+}
+
 /* ---------------------------------------------------------------- latency */
 
 /* A new ready text-processing issue as a tool appends it. */
@@ -2276,6 +2300,7 @@ cmd_latency(struct ctx *c, size_t n)
 	struct gen_info gi;
 	double *lat = xcalloc(n + 1, sizeof *lat);
 	size_t got = 0;
+	off_t log_from = 0;
 	long seen = 0;
 	pid_t pid = -1;
 	int rc = 1;
@@ -2303,7 +2328,8 @@ cmd_latency(struct ctx *c, size_t n)
 	        "[handler.text-processing]\nhosts = fenrir-chat\n\n[handler.general]\nhosts = fenrir-chat\n"
 	        "default = yes\n") == -1)
 		goto out;
-	char *argv[] = { c->yggd, "-c", cfg, NULL };
+	/* -v: the store says when it found the tracker's lock taken and had to retry */
+	char *argv[] = { c->yggd, "-c", cfg, "-v", NULL };
 	pid = proc_spawn(argv, log);
 	if (pid == -1)
 		goto out;
@@ -2332,6 +2358,8 @@ cmd_latency(struct ctx *c, size_t n)
 		seen++;
 		if (!warm)
 			lat[got++] = (double)(tr - tw) / 1e6;
+		else if (i == 2)
+			log_from = file_size(log);
 		if (wait_status(tracker, id, "closed", 10) < 0) {
 			fprintf(stderr, "ygg-bench: %s was not closed within 10 s\n", id);
 			print_tail(log, 20);
@@ -2358,6 +2386,15 @@ out:
 		fig_print(fig_add("latency.p99_ms", "latency: append -> request, p99", percentile(lat, got, 99), "ms",
 		    GOAL_LE, 50));
 		fig_print(fig_add("latency.max_ms", "latency: append -> request, max", lat[got - 1], "ms", GOAL_INFO, 0));
+		long retries = log_count(log, log_from, "held by another process, retrying");
+		if (retries >= 0) {
+			struct figure *r = fig_add("latency.lock_retries", "latency: claims that found the lock taken",
+			    (double)retries, "", GOAL_INFO, 0);
+			fig_note(r, "of %zu samples: the daemon heard the rename before the writer unlocked, and the "
+			            "store retried later (its -v log)",
+			    got);
+			fig_print(r);
+		}
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 		for (size_t i = 0; i < got; i++)
 			json_object_array_add(a, json_object_new_double(lat[i]));
@@ -2412,14 +2449,6 @@ wait_quiet(pid_t pid, double limit)
 		if (a < 0 || b < 0 || b - a < 6000000)
 			return;
 	}
-}
-
-static off_t
-file_size(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 ? sb.st_size : 0;
 }
 
 /*
