@@ -322,6 +322,56 @@ START_TEST(test_sighup_reload)
 END_TEST
 
 /*
+ * SIGHUP that removes the host a task is running on and adds another: the task
+ * in flight finishes where it started (nothing dropped), new tasks go to the new
+ * host, the removed one gets nothing more.
+ */
+START_TEST(test_sighup_replaces_host)
+{
+	struct tu_env e;
+
+	tu_env_init(&e);
+	int ia = tu_env_mock(&e, 0, (char *const[]){ "--model", "m", NULL });
+	int ib = tu_env_mock(&e, 0, (char *const[]){ "--model", "m", NULL });
+	ck_assert(ia >= 0 && ib >= 0);
+	char *ha = host_section("a", e.port[ia], 1), *hb = host_section("b", e.port[ib], 1);
+	char *first = xasprintf("%s[handler.general]\nhosts = a\ndefault = yes\n", ha);
+	char *second = xasprintf("%s[handler.general]\nhosts = b\ndefault = yes\n", hb);
+	tu_env_config(&e, NULL, first);
+	write_tasks(&e, "x", 1, 1, "[mock latency=2s]");
+
+	pid_t pid = tu_env_yggd(&e, false);
+	struct inflight_wait iw = { e.port[ia], 1 };
+	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
+	tu_env_config(&e, NULL, second);
+	kill(pid, SIGHUP);
+	ck_assert(tu_wait_text(e.log, "reloaded ", 1, 10));
+	write_tasks(&e, "y", 2, 1, "[mock latency=100ms]");
+	static const char *const all[] = { "x-1", "y-1", "y-2", NULL };
+	ck_assert_msg(wait_status(&e, all, "closed", 20), "not everything closed after the host was replaced");
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(tu_env_wait(&e, pid, 10), 0);
+
+	struct json_object *sa = tu_mock_stats(e.port[ia]), *sb = tu_mock_stats(e.port[ib]);
+	ck_assert_int_eq(tu_mock_count(sa, "x-1", "ok"), 1);
+	ck_assert_int_eq(tu_mock_count(sa, NULL, NULL), 1);
+	ck_assert_int_eq(tu_mock_count(sb, "y-1", "ok"), 1);
+	ck_assert_int_eq(tu_mock_count(sb, "y-2", "ok"), 1);
+	ck_assert_int_eq(tu_mock_count(sb, "x-1", NULL), 0);
+	json_object_put(sa);
+	json_object_put(sb);
+	struct json_object *t = tu_tracker_load(e.tracker);
+	ck_assert_ptr_nonnull(strstr(tu_issue_field(t, "x-1", "close_reason"), "on a "));
+	json_object_put(t);
+	free(ha);
+	free(hb);
+	free(first);
+	free(second);
+	tu_env_free(&e);
+}
+END_TEST
+
+/*
  * Cancellation by another writer: while four tasks run (3 s each), their issues
  * are set to closed, open (taken by alice), blocked and deferred the way bd
  * writes (lock, temp file, rename). Each request is aborted on the wire well
@@ -483,6 +533,7 @@ lifecycle_suite(void)
 	tcase_add_test(tc, test_sigterm_finishes_in_flight);
 	tcase_add_test(tc, test_sigterm_grace_over_reopens);
 	tcase_add_test(tc, test_sighup_reload);
+	tcase_add_test(tc, test_sighup_replaces_host);
 	tcase_add_test(tc, test_cancel_by_other_writer);
 	tcase_add_test(tc, test_two_daemons_share_a_tracker);
 	tcase_add_test(tc, test_same_assignee_refused);
