@@ -25,9 +25,14 @@ static const char *const api_names[] = { "ollama", "openai" };
 struct fault_case {
 	const char *id;
 	const char *directive;
-	const char *label;    /* routes it: "" general (hosts: main), "reasoning" (nomodel, main), "summarize" (nomodel) */
+	/*
+	 * routes it: "" general (host main), "text-processing" (host tight: the same
+	 * server with a 0.5 s idle and a 1.5 s total timeout), "reasoning" (nomodel,
+	 * main), "summarize" (nomodel)
+	 */
+	const char *label;
 	const char *status;   /* final status in the tracker */
-	int main_requests;    /* requests the main host saw for it */
+	int main_requests;    /* requests the server behind main and tight saw for it */
 	int nomodel_requests; /* ... and the host without the model */
 	const char *words[3]; /* in the last comment (blocked) or close_reason (closed) */
 };
@@ -39,8 +44,8 @@ static const struct fault_case matrix[] = {
 	{ "x-503", "[mock fault=503]", "", "blocked", 3, 0, { "3 attempts", "HTTP 503", "unavailable" } },
 	{ "x-reset", "[mock fault=reset]", "", "blocked", 3, 0, { "3 attempts", "connection reset", NULL } },
 	{ "x-garbage", "[mock fault=garbage]", "", "blocked", 3, 0, { "3 attempts", "unparseable", NULL } },
-	{ "x-hang", "[mock fault=hang]", "", "blocked", 3, 0, { "3 attempts", "no data for 0.5 s", "stopped sending" } },
-	{ "x-slow", "[mock fault=slow]", "", "blocked", 3, 0, { "3 attempts", "within 1.5 s", "too slow" } },
+	{ "x-hang", "[mock fault=hang]", "text-processing", "blocked", 3, 0, { "3 attempts", "no data for 0.5 s", "stopped sending" } },
+	{ "x-slow", "[mock fault=slow]", "text-processing", "blocked", 3, 0, { "3 attempts", "within 1.5 s", "too slow" } },
 	{ "x-truncate", "[mock fault=truncate]", "", "blocked", 3, 0, { "3 attempts", "truncated", NULL } },
 	{ "x-empty", "[mock fault=empty]", "", "blocked", 3, 0, { "3 attempts", "empty", NULL } },
 	/* transient once: the second request succeeds */
@@ -49,8 +54,8 @@ static const struct fault_case matrix[] = {
 	{ "o-503", "[mock fault=503 times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
 	{ "o-reset", "[mock fault=reset times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
 	{ "o-garbage", "[mock fault=garbage times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
-	{ "o-hang", "[mock fault=hang times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
-	{ "o-slow", "[mock fault=slow times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
+	{ "o-hang", "[mock fault=hang times=1]", "text-processing", "closed", 2, 0, { "attempt 2", NULL, NULL } },
+	{ "o-slow", "[mock fault=slow times=1]", "text-processing", "closed", 2, 0, { "attempt 2", NULL, NULL } },
 	{ "o-truncate", "[mock fault=truncate times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
 	{ "o-empty", "[mock fault=empty times=1]", "", "closed", 2, 0, { "attempt 2", NULL, NULL } },
 	/* permanent: blocked at once with the server's words */
@@ -66,6 +71,8 @@ static const struct fault_case matrix[] = {
 /*
  * Every row of the matrix in one drain (they run side by side: 32 slots), once
  * per API. fail_threshold is high so that classification alone is tested here.
+ * Only the timeout rows go to the host with tight timeouts, so a loaded machine
+ * (sanitizers, CI) does not time out the others.
  */
 START_TEST(test_fault_matrix)
 {
@@ -79,12 +86,14 @@ START_TEST(test_fault_matrix)
 	in = tu_env_mock(&e, 0, (char *const[]){ "--model", "other", NULL });
 	ck_assert(im >= 0 && in >= 0);
 	char *sections = xasprintf(
-	    "[host.main]\nurl = http://127.0.0.1:%d\napi = %s\nmodel = m\nslots = 32\nidle_timeout = 0.5\n\n"
+	    "[host.main]\nurl = http://127.0.0.1:%d\napi = %s\nmodel = m\nslots = 32\nidle_timeout = 10\n\n"
+	    "[host.tight]\nurl = http://127.0.0.1:%d\napi = %s\nmodel = m\nslots = 8\nidle_timeout = 0.5\n\n"
 	    "[host.nomodel]\nurl = http://127.0.0.1:%d\napi = %s\nmodel = m\nslots = 4\n\n"
-	    "[handler.general]\nhosts = main\ndefault = yes\ntimeout = 1.5\n\n"
+	    "[handler.general]\nhosts = main\ndefault = yes\n\n"
+	    "[handler.text-processing]\nhosts = tight\ntimeout = 1.5\n\n"
 	    "[handler.reasoning]\nhosts = nomodel, main\n\n"
 	    "[handler.summarize]\nhosts = nomodel\n",
-	    e.port[im], api, e.port[in], api);
+	    e.port[im], api, e.port[im], api, e.port[in], api);
 	tu_env_config(&e, "max_attempts = 3\nmax_response_bytes = 64k\n", sections);
 	free(sections);
 	f = fopen(e.tracker, "w");
