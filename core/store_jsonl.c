@@ -46,6 +46,7 @@
 #define JSONL_TEMP ".issues.jsonl.yggd-"
 #define JSONL_AUTHOR "yggd"
 #define LOCK_RETRY_US 50000    /* bd polls its lock every 50 ms too */
+#define LOCK_RETRY_MIN_US 250  /* the first retries come sooner */
 #define LOCK_GIVE_UP_NS (30 * 1000000000LL)
 #define HYBRID_WINDOW_NS (48LL * 3600 * 1000000000LL)
 
@@ -751,6 +752,32 @@ jsonl_write_start(struct jsonl *j, struct pending_list *batch, struct buf *out, 
 	return true;
 }
 
+/*
+ * Claims are answered as soon as they are decided, before the rewrite lands:
+ * the compare-and-set ran under the tracker lock, and the lock stays held until
+ * the new file is renamed into place, so no other writer can take the issue in
+ * between - the request can start while the disk catches up (an fsync and a
+ * rename cost milliseconds; a request's first token costs more). Should the
+ * write fail, the store goes back to the disk's view, where the issue is not
+ * ours, and the daemon cancels the task like any other taken-back issue.
+ */
+static void
+jsonl_answer_claims_early(struct jsonl *j)
+{
+	struct pending_list early;
+	struct pending *pd, *next;
+
+	TAILQ_INIT(&early);
+	for (pd = TAILQ_FIRST(&j->w->batch); pd != NULL; pd = next) {
+		next = TAILQ_NEXT(pd, entry);
+		if (pd->op == STORE_CLAIM && !pd->empty && pd->p.result == 0) {
+			TAILQ_REMOVE(&j->w->batch, pd, entry);
+			TAILQ_INSERT_TAIL(&early, pd, entry);
+		}
+	}
+	jsonl_answer(j, &early, NULL);
+}
+
 /* Wait for a rewrite in flight and finish it (stop). */
 static void
 jsonl_write_wait(struct jsonl *j)
@@ -788,13 +815,23 @@ jsonl_flush(struct jsonl *j, bool wait)
 	lockfd = lock_open(j->lockpath, &cause);
 	if (lockfd != -1 && flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK && !wait) {
-			struct timeval tv = { 0, LOCK_RETRY_US };
-
 			close(lockfd);
 			if (j->lock_wait_since == 0) {
 				j->lock_wait_since = t0;
 				log_debug("store=jsonl lock=%s: held by another process, retrying", j->lockpath);
 			}
+			/*
+			 * Most holds are short (a writer that renamed and is about to
+			 * unlock, which is also when its rename wakes us): retry soon,
+			 * then back off towards bd's own 50 ms poll.
+			 */
+			int64_t waited_us = (t0 - j->lock_wait_since) / 1000;
+			long us = (long)(waited_us / 2);
+			if (us < LOCK_RETRY_MIN_US)
+				us = LOCK_RETRY_MIN_US;
+			if (us > LOCK_RETRY_US)
+				us = LOCK_RETRY_US;
+			struct timeval tv = { 0, us };
 			if (t0 - j->lock_wait_since < LOCK_GIVE_UP_NS) {
 				evtimer_add(j->ev_flush, &tv);
 				return;
@@ -868,6 +905,7 @@ jsonl_flush(struct jsonl *j, bool wait)
 		 * patched): say so now; the batch is answered when the file is written.
 		 */
 		jsonl_notify(j);
+		jsonl_answer_claims_early(j);
 		return;
 	}
 	if (applied > 0) {
@@ -1040,6 +1078,7 @@ jsonl_stats(struct store *st, struct store_stats *out)
 	struct jsonl *j = st->impl;
 
 	*out = j->stats;
+	out->busy = j->w != NULL || !TAILQ_EMPTY(&j->queue);
 }
 
 /* ---------------------------------------------------------------- life cycle */

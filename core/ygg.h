@@ -487,6 +487,7 @@ struct store_stats {
 	uint64_t bd_failed; /* bd: calls that failed (exit status, timeout, garbage) */
 	double last_flush;  /* jsonl: seconds the last batch held the loop; bd: last call */
 	double last_write;  /* jsonl: seconds the last rewrite took on the writer thread */
+	bool busy;          /* a write is under way (claims are answered before it lands) */
 };
 
 struct store_ops {
