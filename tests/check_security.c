@@ -7,6 +7,7 @@
  * address, plugin files others can write, and no shell in the sources.
  */
 #include <check.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -477,12 +478,12 @@ START_TEST(test_no_shell_in_sources)
 
 	for (size_t d = 0; d < 2; d++) {
 		char *dir = tu_src(dirs[d]);
-		char *cmd[] = { "/bin/ls", dir, NULL };
-		char *list = NULL;
-		ck_assert_int_eq(tu_run(cmd, 10, &list), 0);
-		char *save = NULL;
+		DIR *dp = opendir(dir);
+		struct dirent *de;
 		int files = 0;
-		for (char *name = strtok_r(list, "\n", &save); name != NULL; name = strtok_r(NULL, "\n", &save)) {
+		ck_assert_ptr_nonnull(dp);
+		while ((de = readdir(dp)) != NULL) {
+			const char *name = de->d_name;
 			size_t nl = strlen(name);
 			if (nl < 3 || strcmp(name + nl - 2, ".c") != 0)
 				continue;
@@ -502,8 +503,8 @@ START_TEST(test_no_shell_in_sources)
 			free(src);
 			free(path);
 		}
+		closedir(dp);
 		ck_assert_int_gt(files, 0);
-		free(list);
 		free(dir);
 	}
 }
