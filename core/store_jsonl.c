@@ -75,7 +75,8 @@ struct jsonl_write {
 	int fds[2];
 	struct event *ev;
 	const char *dir, *path; /* the store's, stable */
-	struct buf out;         /* the new file */
+	struct buf out;         /* the new file, rendered by the thread */
+	const struct tracker *tr; /* rendered from; the loop leaves it alone until the write lands */
 	int lockfd;             /* held until the rename is done */
 	size_t n, applied;
 	/* results, read after the join */
@@ -656,6 +657,9 @@ jsonl_write_main(void *arg)
 	int64_t t0 = now_mono_ns();
 	char c = 1;
 
+	/* Rendering a large tracker is a copy of the whole file: here, not on the loop. */
+	if (w->tr != NULL)
+		tracker_render(w->tr, &w->out);
 	w->rc = file_replace(w->dir, w->path, w->out.p != NULL ? w->out.p : "", w->out.len, &w->snap, &w->cause);
 	w->seconds = (double)(now_mono_ns() - t0) / 1e9;
 	while (write(w->fds[1], &c, 1) == -1 && errno == EINTR)
@@ -732,6 +736,7 @@ jsonl_write_start(struct jsonl *j, struct pending_list *batch, struct buf *out, 
 	w->dir = j->dir;
 	w->path = j->path;
 	w->out = *out;
+	w->tr = out->len == 0 ? j->tr : NULL;
 	w->lockfd = lockfd;
 	w->n = n;
 	w->applied = applied;
@@ -883,7 +888,7 @@ jsonl_flush(struct jsonl *j, bool wait)
 			arr[m++] = v[i]->p;
 	buf_init(&out);
 	if (m > 0)
-		tracker_apply(j->tr, arr, m, &out);
+		tracker_apply(j->tr, arr, m, NULL); /* rendered by the writer thread, or below */
 	m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i]->empty || v[i]->p.result != 0)
@@ -912,6 +917,7 @@ jsonl_flush(struct jsonl *j, bool wait)
 		struct fsnap snap;
 		int64_t tw = now_mono_ns();
 
+		tracker_render(j->tr, &out);
 		if (file_replace(j->dir, j->path, out.p, out.len, &snap, &cause) == 0) {
 			j->snap = snap;
 			j->stats.writes++;

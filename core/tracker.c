@@ -266,8 +266,11 @@ tracker_reindex(struct tracker *t)
 	for (size_t i = 0; i < t->nlines; i++) {
 		size_t last;
 		const struct issue *is = t->lines[i].issue;
-		if (is != NULL && idmap_get(t->index, is->id, &last) == 0 && last == i)
+		t->lines[i].ipos = 0;
+		if (is != NULL && idmap_get(t->index, is->id, &last) == 0 && last == i) {
 			t->issues[t->nissues++] = is;
+			t->lines[i].ipos = t->nissues;
+		}
 	}
 }
 
@@ -627,6 +630,9 @@ patch_line(struct tracker *t, size_t idx, const struct patch *p, struct comment_
 	l->hash = fast_hash(l->raw, l->len);
 	l->bad = false;
 	idmap_put(t->index, nis->id, idx); /* the key now points into nis */
+	/* the index borrows the id string: point it at the new record before the old goes */
+	if (t->index != NULL)
+		idmap_put(t->index, nis->id, idx);
 	issue_free(l->issue);
 	l->issue = nis;
 	return 0;
@@ -667,14 +673,20 @@ tracker_apply(struct tracker *t, struct patch *patches, size_t n, struct buf *ou
 			p->why = xasprintf("%s: the patched line would not read back", p->id);
 			continue;
 		}
+		/*
+		 * The line keeps its place, so the index only needs the new record
+		 * (patch_line re-keyed the id map) in its slot of the issue list. No
+		 * rebuild - that is O(issues) per write on a large tracker.
+		 */
+		if (t->lines[idx].ipos > 0)
+			t->issues[t->lines[idx].ipos - 1] = t->lines[idx].issue;
 		changed = true;
 	}
 	json_line_free(&jl);
-	if (changed) {
-		tracker_reindex(t);
+	if (changed)
 		t->generation++;
-	}
-	tracker_render(t, out);
+	if (out != NULL)
+		tracker_render(t, out);
 }
 
 void

@@ -342,6 +342,7 @@ struct tracker_line {
 	struct issue *issue; /* NULL: blank, non-issue record or unparseable */
 	bool bad;            /* failed to parse (reported once) */
 	bool own;            /* raw is its own allocation (a patched line), not in the block */
+	size_t ipos;         /* 1 + its place in tracker.issues (the last line of its id), 0 none */
 };
 struct tracker {
 	struct tracker_line *lines;
@@ -403,7 +404,8 @@ struct patch {
 #define PATCH_MISSING 2
 /*
  * Apply patches to the tracker in memory (compare-and-set against its current
- * content, in order) and render the whole file into out. Each patch's result
+ * content, in order) and render the whole file into out (unless out is NULL:
+ * tracker_render can do it later, e.g. on a writer thread). Each patch's result
  * says whether it applied. Untouched lines are copied byte for byte; the
  * tracker's own lines become the new content.
  */
