@@ -359,6 +359,7 @@ jsonl_reload(struct jsonl *j, bool force, char **cause)
 		return 0;
 	}
 	buf_init(&b);
+	int64_t t_read = now_mono_ns();
 	if (read_fd(fd, &sb, &b) == -1) {
 		int saved = errno;
 		close(fd);
@@ -374,9 +375,12 @@ jsonl_reload(struct jsonl *j, bool force, char **cause)
 	j->read_errno = 0;
 	/* The tracker keeps the buffer (its lines point into it): no copy of a big file. */
 	size_t len = b.len;
+	int64_t t_parse = now_mono_ns();
 	tracker_load_buf(j->tr, buf_steal(&b), len, j->path);
 	j->stats.reads++;
 	j->stats.reparsed += j->tr->reparsed;
+	log_debug("store=jsonl reload bytes=%zu lines=%zu reparsed=%zu read=%.1fms parse=%.1fms", len, j->tr->nlines,
+	    j->tr->reparsed, (double)(t_parse - t_read) / 1e6, (double)(now_mono_ns() - t_parse) / 1e6);
 	j->snap = now;
 	jsonl_invalidate(j);
 	return 0;
