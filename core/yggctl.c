@@ -4,7 +4,7 @@
  * reload talk to a running yggd (ctl.c).
  *
  *	yggctl [-c FILE] ready [--beads-dir DIR] [--json] [--sort S] [--now TIME]
- *	yggctl [-c FILE] create N [--beads-dir DIR] [--seed S] [--latency-scale X]
+ *	yggctl [-c FILE] create N [--beads-dir DIR] [--seed S] [--priority P] [--latency-scale X]
  *
  * A -c given before the subcommand is handed to it as if given after it.
  * Exit status: 0 done, 1 the tracker (or the daemon) could not be used,
@@ -42,7 +42,7 @@ static const struct subcommand subcommands[] = {
 	    "the dispatch order of the ready issues (reads the tracker, changes nothing)" },
 	{ "cancel", ctl_cancel, "ID [--control ADDR] [--token-file F]",
 	    "abort a task in flight; its issue is open again" },
-	{ "create", cmd_create, "N [--beads-dir DIR] [--seed S] [--latency-scale X]",
+	{ "create", cmd_create, "N [--beads-dir DIR] [--seed S] [--priority P] [--latency-scale X]",
 	    "append N demo issues (a mixed workload) to the tracker" },
 	{ "reload", ctl_reload, "[--control ADDR] [--token-file F]",
 	    "make the daemon re-read its configuration (as SIGHUP does)" },
@@ -399,11 +399,12 @@ id_scheme(struct tracker *t, unsigned long long *next)
 static void
 create_usage(FILE *f)
 {
-	fprintf(f, "usage: yggctl [-c FILE] create N [--beads-dir DIR] [--seed S] [--latency-scale X]\n"
+	fprintf(f, "usage: yggctl [-c FILE] create N [--beads-dir DIR] [--seed S] [--priority P] [--latency-scale X]\n"
 		   "  append N open issues to DIR/issues.jsonl: code-generation, text-processing and\n"
 		   "  reasoning tasks in turn, priorities 0-3, labelled ygg:<type>\n"
 		   "  --beads-dir DIR     the tracker's folder (default: the configuration's, else .beads)\n"
 		   "  --seed S            the same S gives the same titles and priorities\n"
+		   "  --priority P        every issue at priority P (0-4) instead of a spread\n"
 		   "  --latency-scale X   put \"[mock latency=<ms>ms]\" in each description for tests/mockhost:\n"
 		   "                      X ms per unit, 30 units for code, 20 for text, 40 for reasoning\n");
 }
@@ -416,6 +417,7 @@ cmd_create(int argc, char **argv)
 		{ "beads-dir", required_argument, NULL, 'b' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "latency-scale", required_argument, NULL, 'l' },
+		{ "priority", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -424,6 +426,7 @@ cmd_create(int argc, char **argv)
 	struct tracker *t = NULL;
 	uint64_t seed = (uint64_t)now_wall_ns() ^ ((uint64_t)getpid() << 32);
 	double scale = -1;
+	int fixed_priority = -1;
 	unsigned long long count, next;
 	char **lines = NULL, *prefix = NULL, *path = NULL, *end, *cause = NULL;
 	int ch, rc = 2;
@@ -442,6 +445,14 @@ cmd_create(int argc, char **argv)
 			seed = strtoull(optarg, &end, 0);
 			if (errno != 0 || *end != '\0' || *optarg == '\0' || *optarg == '-') {
 				fprintf(stderr, "yggctl: create: --seed %s: expected a non-negative integer\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			errno = 0;
+			fixed_priority = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || *optarg == '\0' || fixed_priority < 0 || fixed_priority > 4) {
+				fprintf(stderr, "yggctl: create: --priority %s: expected 0 to 4\n", optarg);
 				return 2;
 			}
 			break;
@@ -500,6 +511,8 @@ cmd_create(int argc, char **argv)
 		const struct workload *w = &workloads[i % NWORKLOADS];
 		const char *title = w->titles[rng_next(&rng) % 6];
 		int priority = (int)(rng_next(&rng) % 4);
+		if (fixed_priority >= 0)
+			priority = fixed_priority;
 		char id[256], ts[64];
 		struct buf b, desc;
 

@@ -1160,6 +1160,14 @@ static const char *const subjects[] = {
 };
 
 /*
+ * One priority for the whole workload: the seed's benchmark is about filling
+ * slots (its bounds assume any task may go next), and strict priority across
+ * levels would make the best schedule depend on a random draw of priorities.
+ */
+#define WORKLOAD_PRIORITY 2
+#define WORKLOAD_PRIORITY_S "2"
+
+/*
  * The seed's mixed workload written directly: only when `yggctl create` is not
  * there or failed (the note says so). Same shape as yggctl's: rotating types,
  * ygg:<type> labels, priorities 0-3, increasing created_at, a mock latency
@@ -1194,8 +1202,8 @@ workload_direct(const char *beads, size_t n, double unit_ms)
 			buf_printf(&t, " [mock latency=%.0fms]", w->units * unit_ms);
 		buf_adds(&b, ",\"description\":");
 		json_append_string(&b, t.p, t.len);
-		buf_printf(&b, ",\"status\":\"open\",\"priority\":%zu,\"issue_type\":\"task\",\"labels\":[\"ygg:%s\"]",
-		    i % 4, w->type);
+		buf_printf(&b, ",\"status\":\"open\",\"priority\":%d,\"issue_type\":\"task\",\"labels\":[\"ygg:%s\"]",
+		    WORKLOAD_PRIORITY, w->type);
 		buf_printf(&b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"}\n", ts, ts);
 	}
 	rc = write_text(path, b.p, b.len);
@@ -1215,7 +1223,8 @@ workload(struct ctx *c, const char *dir, const char *beads, size_t n, double uni
 {
 	char count[32], scale[32];
 	char *log = path_join(dir, "yggctl.log");
-	char *argv[] = { c->yggctl, "create", count, "--beads-dir", (char *)beads, "--latency-scale", scale, NULL };
+	char *argv[] = { c->yggctl, "create", count, "--beads-dir", (char *)beads, "--priority", WORKLOAD_PRIORITY_S,
+		"--latency-scale", scale, NULL };
 	struct tcount tc;
 	char *path = path_join(beads, "issues.jsonl");
 	int rc = -1;
