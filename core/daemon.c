@@ -646,6 +646,15 @@ daemon_free(struct daemon *d)
 		return;
 	control_free(d->control); /* no requests while the rest goes away */
 	d->control = NULL;
+	/*
+	 * The store first: stopping it answers the writes still queued, and their
+	 * callbacks need the tasks they were submitted for.
+	 */
+	if (d->store != NULL) {
+		store_stop(d->store);
+		store_free(d->store);
+		d->store = NULL;
+	}
 	while ((t = TAILQ_FIRST(&d->tasks)) != NULL) {
 		TAILQ_REMOVE(&d->tasks, t, entry);
 		task_free(t);
@@ -655,10 +664,6 @@ daemon_free(struct daemon *d)
 	for (size_t i = 0; i < d->nlearned; i++)
 		free(d->learned[i].type);
 	free(d->learned);
-	if (d->store != NULL) {
-		store_stop(d->store);
-		store_free(d->store);
-	}
 	artifact_writer_free(d->writer);
 	while ((h = TAILQ_FIRST(&d->hosts)) != NULL) {
 		TAILQ_REMOVE(&d->hosts, h, entry);

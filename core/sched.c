@@ -186,7 +186,8 @@ sched_run(struct daemon *d)
 	size_t nfree;
 	struct task *t;
 
-	if (d->stopping || d->store == NULL) {
+	/* after the loop was told to exit no claim may start: the store would answer it into freed tasks */
+	if (d->stopping || d->exit_requested || d->store == NULL) {
 		daemon_check_idle(d);
 		return;
 	}

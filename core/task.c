@@ -583,7 +583,7 @@ on_claimed(int result, const char *err, void *arg)
 		daemon_check_idle(d);
 		return;
 	}
-	if (t->abort_requested || d->aborting) {
+	if (t->abort_requested || d->aborting || d->exit_requested) {
 		release_slot(t);
 		task_write_final(t, STORE_REOPEN, NULL, NULL, "reopened");
 		return;
