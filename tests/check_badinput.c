@@ -255,6 +255,24 @@ struct inflight_wait {
 	int n;
 };
 
+struct status_wait {
+	const char *tracker;
+	const char *id;
+	const char *status;
+};
+
+static bool
+has_status(void *arg)
+{
+	struct status_wait *w = arg;
+	struct json_object *t = tu_tracker_load(w->tracker);
+	const char *s = tu_issue_field(t, w->id, "status");
+	bool ok = s != NULL && strcmp(s, w->status) == 0;
+
+	json_object_put(t);
+	return ok;
+}
+
 static bool
 mock_in_flight(void *arg)
 {
@@ -285,6 +303,8 @@ START_TEST(test_tracker_folder_gone_mid_task)
 	pid_t pid = tu_env_yggd(&e, false);
 	struct inflight_wait iw = { port, 1 };
 	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
+	struct status_wait sw = { e.tracker, "m-1", "in_progress" };
+	ck_assert_msg(tu_wait_until(has_status, &sw, 10), "the claim never reached the tracker");
 	char *away = xasprintf("%s/beads-away", e.dir);
 	ck_assert_int_eq(rename(e.beads, away), 0);
 	tu_sleep(0.5);
@@ -321,6 +341,8 @@ START_TEST(test_store_write_retried)
 	pid_t pid = tu_env_yggd(&e, true);
 	struct inflight_wait iw = { port, 1 };
 	ck_assert(tu_wait_until(mock_in_flight, &iw, 20));
+	struct status_wait sw = { e.tracker, "w-1", "in_progress" };
+	ck_assert_msg(tu_wait_until(has_status, &sw, 10), "the claim never reached the tracker");
 	char *away = xasprintf("%s/beads-away", e.dir);
 	ck_assert_int_eq(rename(e.beads, away), 0);
 	ck_assert_msg(tu_wait_text(e.log, "task=w-1 cannot write closed to the tracker (try 1 of 6)", 1, 20),
