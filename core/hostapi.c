@@ -68,36 +68,6 @@ result_clear(struct ygg_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 int
 artifact_name_check(const char *name, size_t len, const char **why)
 {
@@ -129,7 +99,7 @@ artifact_name_check(const char *name, size_t len, const char **why)
 			*why = "backslash in name";
 			return -1;
 		}
-		size_t n = utf8_len(u + i, len - i);
+		size_t n = utf8_seq_len(u + i, len - i);
 		if (n == 0) {
 			*why = "name is not valid UTF-8";
 			return -1;

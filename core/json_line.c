@@ -466,36 +466,6 @@ json_line_get(const struct json_line *jl, const char *key)
 	return NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 static void
 put_utf8(struct buf *out, unsigned long cp)
 {
@@ -544,7 +514,7 @@ json_string_decode(const char *lit, size_t len, struct buf *out)
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x80) {
 			/* Invalid UTF-8 reads as U+FFFD, as Go decodes it. */
-			size_t n = utf8_len((const unsigned char *)p, (size_t)(end - p));
+			size_t n = utf8_seq_len((const unsigned char *)p, (size_t)(end - p));
 			if (n == 0) {
 				put_utf8(out, 0xfffd);
 				p++;

@@ -181,8 +181,7 @@ buf_steal(struct buf *b)
 	return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t
+size_t
 utf8_seq_len(const unsigned char *s, size_t left)
 {
 	unsigned char c = s[0];

@@ -70,6 +70,9 @@ char *buf_steal(struct buf *b); /* returns p (never NULL), leaves b empty */
  */
 void json_append_string(struct buf *b, const char *s, size_t len);
 
+/* Length of the valid UTF-8 sequence at s (1-4; s has left bytes), 0 when invalid
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+size_t utf8_seq_len(const unsigned char *s, size_t left);
 /* Wall clock and monotonic clock in nanoseconds. */
 int64_t now_wall_ns(void);
 int64_t now_mono_ns(void);
