@@ -94,7 +94,7 @@ stream_fail(struct llm_stream *s, enum fail_class cls, const char *fmt, ...)
 static void
 fail_too_large(struct llm_stream *s)
 {
-	stream_fail(s, FAIL_PERMANENT, "reply larger than %zu bytes", s->max_bytes);
+	stream_fail(s, FAIL_PERMANENT, "reply larger than %zu bytes (max_response_bytes)", s->max_bytes);
 }
 
 /* Untrusted bytes in a message (see ygg.h). */

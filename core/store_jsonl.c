@@ -79,6 +79,7 @@ struct jsonl_write {
 	const struct tracker *tr; /* rendered from; the loop leaves it alone until the write lands */
 	int lockfd;             /* held until the rename is done */
 	size_t n, applied;
+	size_t early_claims; /* claims answered before the write landed */
 	/* results, read after the join */
 	int rc;
 	char *cause;
@@ -692,6 +693,10 @@ jsonl_write_finish(struct jsonl *j)
 		j->stats.writes++;
 	} else {
 		/* The tracker holds changes the disk does not: go back to the disk's view. */
+		if (w->early_claims > 0)
+			log_warnx("store=jsonl %zu claim(s) could not be written (%s): the issues stay as they "
+			          "are on disk and their requests are stopped",
+			    w->early_claims, w->cause != NULL ? w->cause : "write failed");
 		TAILQ_FOREACH(pd, &w->batch, entry)
 			if (!pd->empty && pd->p.result == 0)
 				pd->p.result = -1;
@@ -782,6 +787,7 @@ jsonl_answer_claims_early(struct jsonl *j)
 		if (pd->op == STORE_CLAIM && !pd->empty && pd->p.result == 0) {
 			TAILQ_REMOVE(&j->w->batch, pd, entry);
 			TAILQ_INSERT_TAIL(&early, pd, entry);
+			j->w->early_claims++;
 		}
 	}
 	jsonl_answer(j, &early, NULL);
