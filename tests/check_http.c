@@ -538,7 +538,7 @@ START_TEST(test_max_bytes)
 		    0, 10000, &a);
 		ck_assert(run_until(&l, &a.calls, 1, 10));
 		ck_assert_int_eq(a.fail, FAIL_PERMANENT);
-		ck_assert_str_eq(a.error, "skadi-code: reply larger than 10000 bytes");
+		ck_assert_str_eq(a.error, "skadi-code: reply larger than 10000 bytes (max_response_bytes)");
 		answer_free(&a);
 	}
 	struct json_object *st = stats_idle(port);

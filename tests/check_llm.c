@@ -100,7 +100,7 @@ static const struct stream_case stream_cases[] = {
 	    "01234567890123456789012345678901234567890123456789012345678...",
 	    NONE_I64, NONE_I64, NULL, NULL, -2 },
 	{ "ollama: content past max_bytes", API_OLLAMA, 10, OL("0123456") "\n" OL("789ab") "\n" OL_DONE(1, 2) "\n",
-	    -1, "0123456", FAIL_PERMANENT, "reply larger than 10 bytes", NONE_I64, NONE_I64, NULL, NULL, -2 },
+	    -1, "0123456", FAIL_PERMANENT, "reply larger than 10 bytes (max_response_bytes)", NONE_I64, NONE_I64, NULL, NULL, -2 },
 	{ "ollama: content exactly max_bytes", API_OLLAMA, 10, OL("0123456") "\n" OL("789") "\n" OL_DONE(1, 2) "\n",
 	    0, "0123456789", FAIL_NONE, NULL, NONE_I64, 2, NULL, NULL, -2 },
 	{ "ollama: nothing at all", API_OLLAMA, 0, "", -1, "", FAIL_TRANSIENT,
@@ -154,7 +154,7 @@ static const struct stream_case stream_cases[] = {
 	    "unparseable reply from the server: hello there", NONE_I64, NONE_I64, NULL, NULL, -2 },
 	{ "openai: content past max_bytes", API_OPENAI, 8, OA("{\"content\":\"12345\"}") OA("{\"content\":\"6789\"}")
 	        "data: [DONE]\n\n",
-	    -1, "12345", FAIL_PERMANENT, "reply larger than 8 bytes", NONE_I64, NONE_I64, NULL, NULL, -2 },
+	    -1, "12345", FAIL_PERMANENT, "reply larger than 8 bytes (max_response_bytes)", NONE_I64, NONE_I64, NULL, NULL, -2 },
 	{ "openai: not streamed, pretty-printed", API_OPENAI, 0,
 	    "{\n  \"id\": \"chatcmpl-1\",\n  \"object\": \"chat.completion\",\n  \"model\": \"gpt-x\",\n  \"choices\": [\n"
 	    "    {\n      \"index\": 0,\n      \"message\": {\n        \"role\": \"assistant\",\n        \"content\": "
@@ -331,12 +331,12 @@ START_TEST(test_stream_endless)
 		ck_assert_int_eq(rc, -1);
 		struct ygg_reply *r = llm_stream_reply(s);
 		ck_assert_int_eq(r->fail, FAIL_PERMANENT);
-		ck_assert_str_eq(r->error, "reply larger than 100000 bytes");
+		ck_assert_str_eq(r->error, "reply larger than 100000 bytes (max_response_bytes)");
 		ck_assert_uint_le(r->len, 100000);
 		ck_assert_uint_ge(r->len, 100000 - 40);
 		ck_assert_int_eq(llm_stream_feed(s, "x", 1), -1);
 		ck_assert_int_eq(llm_stream_finish(s), -1);
-		ck_assert_str_eq(r->error, "reply larger than 100000 bytes");
+		ck_assert_str_eq(r->error, "reply larger than 100000 bytes (max_response_bytes)");
 		llm_stream_free(s);
 	}
 }
@@ -358,7 +358,7 @@ START_TEST(test_stream_endless_line)
 	}
 	ck_assert_int_eq(rc, -1);
 	ck_assert_uint_lt(fed, 4u * 1024 * 1024);
-	ck_assert_str_eq(llm_stream_reply(s)->error, "reply larger than 1000 bytes");
+	ck_assert_str_eq(llm_stream_reply(s)->error, "reply larger than 1000 bytes (max_response_bytes)");
 	llm_stream_free(s);
 }
 END_TEST
@@ -512,8 +512,8 @@ static const struct {
 	{ 28, 200, 0, true, true, true, false, -1, "no data for 120 s", NULL, FAIL_TRANSIENT, "no data for 120 s" },
 	{ 6, 0, 0, false, false, false, false, -1, "could not resolve the host name", NULL, FAIL_TRANSIENT,
 	    "could not resolve the host name" },
-	{ 23, 200, 0, false, false, true, true, -1, "reply larger than 1000 bytes", NULL, FAIL_PERMANENT,
-	    "reply larger than 1000 bytes" },
+	{ 23, 200, 0, false, false, true, true, -1, "reply larger than 1000 bytes (max_response_bytes)", NULL, FAIL_PERMANENT,
+	    "reply larger than 1000 bytes (max_response_bytes)" },
 	{ 3, 0, 0, false, false, false, false, -1, "bad URL: malformed", NULL, FAIL_PERMANENT, "bad URL: malformed" },
 	{ 0, 429, 0, false, false, true, false, 7, NULL, "{\"error\":{\"message\":\"Rate limit reached\"}}",
 	    FAIL_TRANSIENT, "the server is rate limiting requests (HTTP 429): Rate limit reached; retry after 7 s" },
