@@ -2698,7 +2698,7 @@ out:
 	if (nedits > 0) {
 		qsort(edits, nedits, sizeof *edits, dbl_cmp);
 		f = fig_add(key, name, percentile(edits, nedits, 50), "ms", GOAL_LE, 100);
-		fig_note(f, "median of %zu edits (max %.1f ms); includes the claim's rewrite of the whole file", nedits,
+		fig_note(f, "median of %zu edits (max %.1f ms); the reload of the whole file, readiness, the claim's compare-and-set", nedits,
 		    edits[nedits - 1]);
 		fig_print(f);
 	} else {
