@@ -149,8 +149,33 @@ write_below(int dirfd, const char *name, const char *data, size_t len, bool sync
 		cur = sub;
 		comp = next + 1;
 	}
+	/*
+	 * A new name is written in place: O_EXCL never follows or reuses anything
+	 * that is there, and a half-written file is only seen by a task that is not
+	 * closed yet (its rerun replaces it). A name that exists - an earlier run's
+	 * file, or a planted symlink - is replaced by a temp file and a rename, which
+	 * swaps the directory entry itself.
+	 */
+	int fd = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd != -1) {
+		if (write_all(fd, data, len) == -1 || (sync && fsync(fd) == -1)) {
+			*why = xasprintf("cannot write artifact %s: %s", name, strerror(errno));
+			unlinkat(cur, comp, 0);
+		} else
+			rc = 0;
+		close(fd);
+		close(cur);
+		free(copy);
+		return rc;
+	}
+	if (errno != EEXIST) {
+		*why = xasprintf("cannot write artifact %s: %s", name, strerror(errno));
+		close(cur);
+		free(copy);
+		return -1;
+	}
 	char *tmp = xasprintf(".%s.tmp-%ld", comp, (long)getpid());
-	int fd = openat(cur, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = openat(cur, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		*why = xasprintf("cannot write artifact %s: %s", name, strerror(errno));
 	else if (write_all(fd, data, len) == -1 || (sync && fsync(fd) == -1)) {

@@ -191,6 +191,15 @@ sched_run(struct daemon *d)
 		daemon_check_idle(d);
 		return;
 	}
+	/*
+	 * No free slot anywhere: nothing can start, so skip the ready list (on a
+	 * busy daemon that is most passes, and the list is O(issues) to refresh
+	 * after every write). The counts from the last full pass stand.
+	 */
+	if (free_slots(d) == 0) {
+		daemon_check_idle(d);
+		return;
+	}
 	nready = store_ready(d->store, now_wall_ns(), &ready);
 	TAILQ_FOREACH(t, &d->tasks, entry) {
 		if (t->state == TASK_RETRY_DUE && !t->finished)
