@@ -25,6 +25,8 @@
 #include "ygg.h"
 
 static void release_held(struct daemon *d);
+static int take_instance_lock(struct daemon *d, char **cause);
+static void begin_stop(struct daemon *d, const char *why);
 
 void
 daemon_notify(struct daemon *d, const char *fmt, ...)
@@ -112,6 +114,16 @@ store_changed(void *arg)
 	struct daemon *d = arg;
 
 	d->store_seen = true;
+	if (d->lock_fd == -1 && !d->stopping) {
+		/* the tracker folder appeared after start: take the instance lock now */
+		char *cause = NULL;
+		if (take_instance_lock(d, &cause) == -1) {
+			log_warnx("%s; stopping", cause);
+			free(cause);
+			begin_stop(d, "another yggd took this tracker");
+			return;
+		}
+	}
 	check_cancellations(d);
 	sched_kick(d);
 }
@@ -181,6 +193,7 @@ take_instance_lock(struct daemon *d, char **cause)
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (d->lock_fd == -1) {
 		log_warn("cannot create %s; running without the instance lock", path);
+		d->lock_fd = -2; /* tried: do not try (and log) again */
 		free(path);
 		return 0;
 	}
@@ -680,7 +693,7 @@ daemon_free(struct daemon *d)
 	}
 	if (d->plugin_inotify != -1)
 		close(d->plugin_inotify);
-	if (d->lock_fd != -1)
+	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	if (d->base != NULL)
 		event_base_free(d->base);

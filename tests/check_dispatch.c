@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,55 @@ START_TEST(test_failures_written_back)
 }
 END_TEST
 
+
+/*
+ * The tracker folder does not exist when yggd starts: once it appears, yggd
+ * takes the instance lock, so a second daemon with the same assignee refuses.
+ */
+START_TEST(test_instance_lock_taken_when_folder_appears)
+{
+	struct env e;
+	int p;
+	char *bin = tu_bin("yggd");
+	char *log2;
+
+	env_init(&e);
+	p = env_mock(&e, NULL);
+	rmdir(e.beads);
+	char *hosts = xasprintf("[host.h]\nurl = http://127.0.0.1:%d\napi = ollama\nmodel = m\nslots = 1\n\n"
+	                        "[handler.general]\nhosts = h\ndefault = yes\n",
+	    p);
+	write_config(&e, hosts);
+	free(hosts);
+	char *argv[] = { bin, "-c", e.config, NULL };
+	pid_t first = tu_spawn(argv, e.log);
+	tu_sleep(0.5);
+	mkdir(e.beads, 0755);
+	tu_write_file(e.tracker, "{\"id\":\"l-1\",\"title\":\"x\",\"status\":\"open\",\"priority\":1}\n");
+	/* the first daemon sees the folder (and the task): wait for the task to close */
+	bool closed = false;
+	for (int i = 0; i < 500 && !closed; i++) {
+		char *t = tu_read_file(e.tracker, NULL);
+		closed = t != NULL && strstr(t, "\"status\":\"closed\"") != NULL;
+		free(t);
+		tu_sleep(0.02);
+	}
+	ck_assert_msg(closed, "the task in the folder that appeared was not run");
+	log2 = xasprintf("%s/second.log", e.dir);
+	char *argv2[] = { bin, "-c", e.config, "--drain", NULL };
+	int rc = tu_wait(tu_spawn(argv2, log2), 20);
+	char *out = tu_read_file(log2, NULL);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_msg(out != NULL && strstr(out, "another yggd") != NULL, "second daemon said: %s", out);
+	kill(first, SIGTERM);
+	ck_assert_int_eq(tu_wait(first, 20), 0);
+	free(out);
+	free(log2);
+	free(bin);
+	env_free(&e);
+}
+END_TEST
+
 Suite *
 dispatch_suite(void)
 {
@@ -429,6 +479,7 @@ dispatch_suite(void)
 	tcase_add_test(tc, test_priority_order_per_host);
 	tcase_add_test(tc, test_spill_over_only_when_full);
 	tcase_add_test(tc, test_failures_written_back);
+	tcase_add_test(tc, test_instance_lock_taken_when_folder_appears);
 	suite_add_tcase(s, tc);
 	return s;
 }
