@@ -52,30 +52,6 @@ changed_cb(void *arg)
 	((struct env *)arg)->changed++;
 }
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	if (arg != NULL)
-		(*(int *)arg)++;
-}
-
-static bool
-run_until(struct event_base *base, const int *counter, int target, double timeout)
-{
-	int64_t deadline = now_mono_ns() + (int64_t)(timeout * 1e9);
-	struct event *tick = evtimer_new(base, tick_cb, NULL);
-	bool ok;
-
-	while (!(ok = *counter >= target) && now_mono_ns() < deadline) {
-		struct timeval tv = { 0, 10000 };
-		evtimer_add(tick, &tv);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	event_free(tick);
-	return ok;
-}
-
 /* Captured warnings (the log hook). */
 static struct buf logged;
 
@@ -208,6 +184,14 @@ log_count(const struct env *e, const char *s)
 
 /* ---------------------------------------------------------------- tests */
 
+/* Counts loop turns: proof that the loop kept running while bd hung. */
+static void
+count_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	(*(int *)arg)++;
+}
+
 START_TEST(test_auto_choice)
 {
 	struct env e;
@@ -306,7 +290,7 @@ START_TEST(test_claim_close_comment)
 	ck_assert_int_eq(env_start(&e), 0);
 	store_submit(e.st, STORE_CLAIM, "b-2", NULL, NULL, slot_cb, &claim);
 	ck_assert_int_eq(claim.done, 0);
-	ck_assert(run_until(e.base, &claim.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &claim.done, 1, 10));
 	ck_assert_msg(claim.result == STORE_OK, "claim: %s", claim.err);
 	ck_assert_int_eq(log_count(&e, "--actor yggd update b-2 --claim --json\n"), 1);
 	char *l = line_of(e.path, "b-2");
@@ -323,7 +307,7 @@ START_TEST(test_claim_close_comment)
 
 	store_submit(e.st, STORE_COMPLETE, "b-2", "handler=general host=h model=m", "-the result <ok>", slot_cb, &close);
 	store_submit(e.st, STORE_COMMENT, "b-3", NULL, "just a note", slot_cb, &note);
-	ck_assert(run_until(e.base, &note.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &note.done, 1, 10));
 	ck_assert(close.done);
 	ck_assert_msg(close.result == STORE_OK, "close: %s", close.err);
 	ck_assert_msg(note.result == STORE_OK, "comment: %s", note.err);
@@ -361,7 +345,7 @@ START_TEST(test_batching_ids)
 		c[i].counter = &claimed;
 		store_submit(e.st, STORE_CLAIM, ids[i], NULL, NULL, slot_cb, &c[i]);
 	}
-	ck_assert(run_until(e.base, &claimed, 3, 10));
+	ck_assert(tu_loop_until(e.base, &claimed, 3, 10));
 	ck_assert_int_eq(log_count(&e, "--actor yggd update b-1 b-3 b-4 --claim --json\n"), 1);
 	ck_assert_int_eq(log_count(&e, "update"), 1);
 	for (int i = 0; i < 3; i++) {
@@ -369,7 +353,7 @@ START_TEST(test_batching_ids)
 		d[i].counter = &closed;
 		store_submit(e.st, STORE_COMPLETE, ids[i], "same reason", NULL, slot_cb, &d[i]);
 	}
-	ck_assert(run_until(e.base, &closed, 3, 10));
+	ck_assert(tu_loop_until(e.base, &closed, 3, 10));
 	ck_assert_int_eq(log_count(&e, "--actor yggd show b-1 b-3 b-4 --json\n"), 1);
 	ck_assert_int_eq(log_count(&e, "--actor yggd close b-1 b-3 b-4 --reason same reason --json\n"), 1);
 	for (int i = 0; i < 3; i++) {
@@ -396,7 +380,7 @@ START_TEST(test_conflicts)
 	/* b-7 is bob's: closing it is not ours to do */
 	store_submit(e.st, STORE_COMPLETE, "b-7", "done", "result", slot_cb, &bobs);
 	store_submit(e.st, STORE_FAIL, "b-99", "boom", NULL, slot_cb, &gone);
-	ck_assert(run_until(e.base, &gone.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &gone.done, 1, 10));
 	ck_assert(taken.done && bobs.done && fine.done);
 	ck_assert_int_eq(taken.result, STORE_CONFLICT);
 	ck_assert_ptr_nonnull(strstr(taken.err, "b-5"));
@@ -430,10 +414,10 @@ START_TEST(test_block_and_reopen)
 	ck_assert_int_eq(env_start(&e), 0);
 	store_submit(e.st, STORE_CLAIM, "b-1", NULL, NULL, slot_cb, &c1);
 	store_submit(e.st, STORE_CLAIM, "b-3", NULL, NULL, slot_cb, &c2);
-	ck_assert(run_until(e.base, &c2.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &c2.done, 1, 10));
 	store_submit(e.st, STORE_FAIL, "b-1", "host said 400: bad request", NULL, slot_cb, &blk);
 	store_submit(e.st, STORE_REOPEN, "b-3", NULL, "shutting down", slot_cb, &rep);
-	ck_assert(run_until(e.base, &rep.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &rep.done, 1, 10));
 	ck_assert(blk.done);
 	ck_assert_msg(blk.result == STORE_OK, "%s", blk.err);
 	ck_assert_msg(rep.result == STORE_OK, "%s", rep.err);
@@ -465,7 +449,7 @@ START_TEST(test_bd_fails)
 	ck_assert_int_eq(env_start(&e), 0);
 	setenv("FAKE_BD_FAIL", "update", 1);
 	store_submit(e.st, STORE_CLAIM, "b-2", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	ck_assert_int_eq(s.result, STORE_ERROR);
 	/* the exit status and bd's last stderr line */
 	ck_assert_ptr_nonnull(strstr(s.err, "exit 1"));
@@ -478,9 +462,9 @@ START_TEST(test_bd_fails)
 	setenv("FAKE_BD_FAIL", "ready", 1);
 	store_refresh(e.st);
 	int never = 0;
-	run_until(e.base, &never, 1, 0.3);
+	tu_loop_until(e.base, &never, 1, 0.3);
 	store_refresh(e.st);
-	run_until(e.base, &never, 1, 0.3);
+	tu_loop_until(e.base, &never, 1, 0.3);
 	ck_assert_int_eq(tu_count(logged.p, "bd ready failed (exit 1): Error: database is locked (FAKE_BD_FAIL)"), 1);
 	free(s.err);
 	env_free(&e);
@@ -498,13 +482,13 @@ START_TEST(test_bd_garbage)
 	ck_assert_ptr_nonnull(strstr(logged.p, "bd ready printed something that is not JSON: <html>bd upgrade available!"));
 	unsetenv("FAKE_BD_GARBAGE");
 	store_refresh(e.st);
-	ck_assert(run_until(e.base, &e.changed, 1, 10));
+	ck_assert(tu_loop_until(e.base, &e.changed, 1, 10));
 	const struct issue **rd;
 	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 5);
 
 	setenv("FAKE_BD_GARBAGE", "update", 1);
 	store_submit(e.st, STORE_CLAIM, "b-2", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	ck_assert_int_eq(s.result, STORE_ERROR);
 	ck_assert_ptr_nonnull(strstr(s.err, "printed something that is not JSON"));
 	free(s.err);
@@ -523,11 +507,11 @@ START_TEST(test_bd_hangs)
 	env_init(&e, "bd", "bd_timeout = 0.5", true);
 	ck_assert_int_eq(env_start(&e), 0);
 	setenv("FAKE_BD_HANG", "update", 1);
-	tick = event_new(e.base, -1, EV_PERSIST, tick_cb, &ticks);
+	tick = event_new(e.base, -1, EV_PERSIST, count_tick, &ticks);
 	evtimer_add(tick, &tv);
 	int64_t t0 = now_mono_ns();
 	store_submit(e.st, STORE_CLAIM, "b-2", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	double took = (double)(now_mono_ns() - t0) / 1e9;
 	ck_assert_int_eq(s.result, STORE_ERROR);
 	ck_assert_msg(strstr(s.err, "bd update --claim timed out after 0.5 s") != NULL, "%s", s.err);
@@ -536,7 +520,7 @@ START_TEST(test_bd_hangs)
 	ck_assert_int_ge(ticks, 20);
 	/* the store goes on: the next call works */
 	store_submit(e.st, STORE_COMMENT, "b-3", NULL, "still alive", slot_cb, &after);
-	ck_assert(run_until(e.base, &after.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &after.done, 1, 10));
 	ck_assert_msg(after.result == STORE_OK, "%s", after.err);
 	char *l = line_of(e.path, "b-2");
 	ck_assert_ptr_nonnull(strstr(l, "\"status\":\"open\""));
@@ -558,7 +542,7 @@ START_TEST(test_no_claim_flag_fallback)
 	setenv("FAKE_BD_NO_CLAIM", "1", 1);
 	store_submit(e.st, STORE_CLAIM, "b-2", NULL, NULL, slot_cb, &s);
 	store_submit(e.st, STORE_CLAIM, "b-5", NULL, NULL, slot_cb, &t);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	ck_assert(t.done);
 	ck_assert_msg(s.result == STORE_OK, "%s", s.err);
 	/* checked first (b-5 is alice's), then status and assignee */
@@ -584,11 +568,11 @@ START_TEST(test_refresh_sees_changes)
 	ck_assert_int_eq(env_start(&e), 0);
 	/* the first view is announced on the first loop turn, not from inside start */
 	ck_assert_int_eq(e.changed, 0);
-	ck_assert(run_until(e.base, &e.changed, 1, 5));
+	ck_assert(tu_loop_until(e.base, &e.changed, 1, 5));
 	/* an unchanged poll is not a change */
 	store_refresh(e.st);
 	int never = 0;
-	run_until(e.base, &never, 1, 0.3);
+	tu_loop_until(e.base, &never, 1, 0.3);
 	ck_assert_int_eq(e.changed, 1);
 	/* someone closes b-2 outside yggd */
 	char *text = tu_read_file(e.path, NULL);
@@ -598,7 +582,7 @@ START_TEST(test_refresh_sees_changes)
 	tu_write_file(e.path, text);
 	free(text);
 	store_refresh(e.st);
-	ck_assert(run_until(e.base, &e.changed, 2, 10));
+	ck_assert(tu_loop_until(e.base, &e.changed, 2, 10));
 	size_t n = store_ready(e.st, now_wall_ns(), &rd);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(rd[0]->id, "b-4");

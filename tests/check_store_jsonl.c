@@ -75,23 +75,6 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		(*(int *)arg)++;
 }
 
-/* Run the loop until *counter >= target or timeout seconds pass. */
-static bool
-run_until(struct event_base *base, const int *counter, int target, double timeout)
-{
-	int64_t deadline = now_mono_ns() + (int64_t)(timeout * 1e9);
-	struct event *tick = evtimer_new(base, tick_cb, NULL);
-	bool ok;
-
-	while (!(ok = *counter >= target) && now_mono_ns() < deadline) {
-		struct timeval tv = { 0, 10000 };
-		evtimer_add(tick, &tv);
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	event_free(tick);
-	return ok;
-}
-
 /*
  * Run the loop until the store has no write under way. Claims are answered as
  * soon as they are decided, before their rewrite lands (and unlocks the file).
@@ -119,7 +102,7 @@ static void
 run_for(struct event_base *base, double seconds)
 {
 	int never = 0;
-	run_until(base, &never, 1, seconds);
+	tu_loop_until(base, &never, 1, seconds);
 }
 
 static struct ygg_config *
@@ -360,7 +343,7 @@ START_TEST(test_corpus_single_line_changes)
 		if (nr > 0) {
 			id = xstrdup(rd[0]->id);
 			store_submit(e.st, STORE_CLAIM, id, NULL, NULL, slot_cb, &s1);
-			ck_assert(run_until(e.base, &s1.done, 1, 10));
+			ck_assert(tu_loop_until(e.base, &s1.done, 1, 10));
 			run_until_written(&e);
 			ck_assert_msg(s1.result == STORE_OK, "%s: claim %s: %s", de->d_name, id, s1.err);
 			store_submit(e.st, STORE_COMPLETE, id, "handler=general host=h model=m tokens=12 time=0.5s",
@@ -375,7 +358,7 @@ START_TEST(test_corpus_single_line_changes)
 			s1.done = true;
 			store_submit(e.st, STORE_COMMENT, id, NULL, "a note from yggd", slot_cb, &s2);
 		}
-		ck_assert(run_until(e.base, &s2.done, 1, 10));
+		ck_assert(tu_loop_until(e.base, &s2.done, 1, 10));
 		run_until_written(&e);
 		ck_assert_msg(s2.result == STORE_OK, "%s: %s: %s", de->d_name, id, s2.err);
 
@@ -464,7 +447,7 @@ START_TEST(test_batching_one_rewrite)
 	}
 	/* nothing is answered from inside submit */
 	ck_assert_int_eq(done, 0);
-	ck_assert(run_until(e.base, &done, 50, 10));
+	ck_assert(tu_loop_until(e.base, &done, 50, 10));
 	run_until_written(&e);
 	store_get_stats(e.st, &ss);
 	ck_assert_uint_eq(ss.writes, 1);
@@ -523,7 +506,7 @@ START_TEST(test_callback_submits_next_batch)
 		c[i].complete.counter = &done;
 		store_submit(e.st, STORE_CLAIM, c[i].id, NULL, NULL, chain_claimed, &c[i]);
 	}
-	ck_assert(run_until(e.base, &done, 5, 10));
+	ck_assert(tu_loop_until(e.base, &done, 5, 10));
 	run_until_written(&e);
 	store_get_stats(e.st, &ss);
 	ck_assert_uint_eq(ss.writes, 2);
@@ -558,7 +541,7 @@ START_TEST(test_cas_claim_after_external_close)
 	/* someone closes t-5 under the lock; our claim comes right after, before we saw it */
 	locked_edit(e.beads, subst_edit, &close5);
 	store_submit(e.st, STORE_CLAIM, "t-5", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	run_until_written(&e);
 	ck_assert_int_eq(s.result, STORE_CONFLICT);
 	ck_assert_ptr_nonnull(s.err);
@@ -591,7 +574,7 @@ START_TEST(test_cas_others_change_wins)
 	tu_write_file(e.path, text);
 	env_start(&e);
 	store_submit(e.st, STORE_CLAIM, "t-6", NULL, NULL, slot_cb, &claim);
-	ck_assert(run_until(e.base, &claim.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &claim.done, 1, 10));
 	run_until_written(&e);
 	ck_assert_int_eq(claim.result, STORE_OK);
 	locked_edit(e.beads, subst_edit, &reopen);
@@ -602,7 +585,7 @@ START_TEST(test_cas_others_change_wins)
 	struct subst dep = { "t-7", "\"issue_type\":\"task\"",
 		"\"issue_type\":\"task\",\"dependencies\":[{\"issue_id\":\"t-7\",\"depends_on_id\":\"t-8\",\"type\":\"blocks\"}]" };
 	locked_edit(e.beads, subst_edit, &dep);
-	ck_assert(run_until(e.base, &blocked.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &blocked.done, 1, 10));
 	run_until_written(&e);
 	ck_assert(done.done && missing.done);
 	ck_assert_int_eq(done.result, STORE_CONFLICT);
@@ -642,7 +625,7 @@ START_TEST(test_mode_kept)
 	ck_assert_int_eq(chmod(e.path, 0640), 0);
 	env_start(&e);
 	store_submit(e.st, STORE_CLAIM, "t-1", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	run_until_written(&e);
 	ck_assert_int_eq(s.result, STORE_OK);
 	ck_assert_int_eq(stat(e.path, &sb), 0);
@@ -674,7 +657,7 @@ START_TEST(test_bad_lines_and_crlf_kept)
 	tu_write_file(e.path, text);
 	env_start(&e);
 	store_submit(e.st, STORE_CLAIM, "c-2", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	run_until_written(&e);
 	ck_assert_int_eq(s.result, STORE_OK);
 	char *now = tu_read_file(e.path, NULL);
@@ -753,7 +736,7 @@ START_TEST(test_failed_write_goes_back_to_disk)
 	struct slot c = { 0 };
 	store_submit(e.st, STORE_CLAIM, "t-2", NULL, NULL, slot_cb, &s);
 	store_submit(e.st, STORE_COMMENT, "t-1", NULL, "a note", slot_cb, &c);
-	bool answered = run_until(e.base, &c.done, 1, 10);
+	bool answered = tu_loop_until(e.base, &c.done, 1, 10);
 	run_until_written(&e);
 	/* the limit is the process's: lift it before anything else writes (CK_FORK=no) */
 	setrlimit(RLIMIT_FSIZE, &old);
@@ -814,7 +797,7 @@ START_TEST(test_two_dispatchers_claim_once)
 		snprintf(id, sizeof id, "t-%d", 30 - i);
 		store_submit(st2, STORE_CLAIM, id, NULL, NULL, slot_cb, &b[29 - i]);
 	}
-	ck_assert(run_until(e.base, &done, 60, 20));
+	ck_assert(tu_loop_until(e.base, &done, 60, 20));
 	run_until_written(&e);
 	char *now = tu_read_file(e.path, NULL);
 	for (int i = 0; i < 30; i++) {
@@ -857,25 +840,25 @@ START_TEST(test_watch_folder_appears_and_returns)
 
 	ck_assert_int_eq(mkdir(e.beads, 0755), 0);
 	replace_file(e.path, text);
-	ck_assert_msg(run_until(e.base, &e.changed, 1, 5), "the new file was not noticed");
+	ck_assert_msg(tu_loop_until(e.base, &e.changed, 1, 5), "the new file was not noticed");
 	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 4);
 
 	/* the whole folder goes away: an empty tracker */
 	tu_rmtree(e.beads);
-	ck_assert_msg(run_until(e.base, &e.changed, 2, 5), "the removal was not noticed");
+	ck_assert_msg(tu_loop_until(e.base, &e.changed, 2, 5), "the removal was not noticed");
 	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 0);
 
 	/* and comes back: watched again */
 	ck_assert_int_eq(mkdir(e.beads, 0755), 0);
 	char *two = make_issues(2, "w", "open", NULL);
 	replace_file(e.path, two);
-	ck_assert_msg(run_until(e.base, &e.changed, 3, 5), "the recreated folder is not watched");
+	ck_assert_msg(tu_loop_until(e.base, &e.changed, 3, 5), "the recreated folder is not watched");
 	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 2);
 
 	/* an in-place edit (no rename) is seen too */
 	char *more = make_issues(3, "w", "open", NULL);
 	tu_write_file(e.path, more);
-	ck_assert_msg(run_until(e.base, &e.changed, 4, 5), "an in-place write was not noticed");
+	ck_assert_msg(tu_loop_until(e.base, &e.changed, 4, 5), "an in-place write was not noticed");
 	ck_assert_uint_eq(store_ready(e.st, now_wall_ns(), &rd), 3);
 	store_get_stats(e.st, &ss);
 	ck_assert_uint_ge(ss.reads, 3);
@@ -907,7 +890,7 @@ START_TEST(test_unchanged_poll_reads_nothing)
 
 	/* our own write: the inotify event for our rename does not read the file again */
 	store_submit(e.st, STORE_CLAIM, "p-3", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 5));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 5));
 	run_until_written(&e);
 	run_for(e.base, 0.2);
 	store_get_stats(e.st, &ss2);
@@ -917,7 +900,7 @@ START_TEST(test_unchanged_poll_reads_nothing)
 	/* someone appends one line: one read, one line parsed */
 	struct subst add = { "p-20", "}", "}\n{\"id\":\"p-21\",\"title\":\"new\",\"status\":\"open\"}" };
 	locked_edit(e.beads, subst_edit, &add);
-	ck_assert(run_until(e.base, &e.changed, 2, 5));
+	ck_assert(tu_loop_until(e.base, &e.changed, 2, 5));
 	store_get_stats(e.st, &ss2);
 	ck_assert_uint_eq(ss2.reads, 2);
 	ck_assert_uint_eq(ss2.reparsed, 21);
@@ -998,7 +981,7 @@ START_TEST(test_waits_for_lock_without_blocking)
 	struct timeval tv = { 0, 10000 };
 	evtimer_add(tick, &tv);
 	store_submit(e.st, STORE_CLAIM, "t-2", NULL, NULL, slot_cb, &s);
-	ck_assert(run_until(e.base, &s.done, 1, 10));
+	ck_assert(tu_loop_until(e.base, &s.done, 1, 10));
 	run_until_written(&e);
 	/* the loop kept running while the lock was held */
 	ck_assert_int_ge(ticks, 20);
@@ -1174,13 +1157,13 @@ run_concurrent(bool unlocked)
 		snprintf(c->id, sizeof c->id, "t-%d", i + 1);
 		store_submit(e.st, STORE_CLAIM, c->id, NULL, NULL, conc_claimed, c);
 		if (i % 10 == 9) {
-			ck_assert(run_until(e.base, &k->claims, i + 1, 30));
+			ck_assert(tu_loop_until(e.base, &k->claims, i + 1, 30));
 			store_get_stats(e.st, &ss);
 			if ((int64_t)(ss.last_flush * 1e6) > k->max_flush_us)
 				k->max_flush_us = (int64_t)(ss.last_flush * 1e6);
 		}
 	}
-	ck_assert_msg(run_until(e.base, &k->done, 200, 30), "only %d of 200 tasks answered", k->done);
+	ck_assert_msg(tu_loop_until(e.base, &k->done, 200, 30), "only %d of 200 tasks answered", k->done);
 	ck_assert_int_eq(tu_wait(writer, 30), 0);
 	run_for(e.base, 0.1);
 	tu_write_file(stopfile, "stop");

@@ -2,6 +2,7 @@
  * testutil.c - helpers for the Check suites (see testutil.h).
  */
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -889,4 +890,26 @@ tu_base64(const char *s, size_t len)
 		buf_addc(&b, i + 2 < len ? tab[v & 63] : '=');
 	}
 	return buf_steal(&b);
+}
+
+static void
+loop_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+}
+
+bool
+tu_loop_until(struct event_base *base, const int *counter, int target, double timeout)
+{
+	int64_t deadline = now_mono_ns() + (int64_t)(timeout * 1e9);
+	struct event *tick = evtimer_new(base, loop_wake, NULL);
+	bool ok;
+
+	while (!(ok = *counter >= target) && now_mono_ns() < deadline) {
+		struct timeval tv = { 0, 10000 };
+		evtimer_add(tick, &tv);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	event_free(tick);
+	return ok;
 }

@@ -5,6 +5,7 @@
 #ifndef YGG_TESTUTIL_H
 #define YGG_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -35,6 +36,12 @@ char *tu_http_get(int port, const char *path, long *status);
 char *tu_http_post(int port, const char *path, const char *body, const char *token, long *status);
 /* Count non-overlapping occurrences of needle in hay. */
 int tu_count(const char *hay, const char *needle);
+/*
+ * Run an event loop until *counter >= target or timeout seconds pass (the loop
+ * wakes at least every 10 ms to look). True when the counter got there.
+ */
+struct event_base;
+bool tu_loop_until(struct event_base *base, const int *counter, int target, double timeout);
 /* Sleep for s seconds (fractions allowed). */
 void tu_sleep(double s);
 
