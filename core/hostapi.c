@@ -442,9 +442,10 @@ api_reply_answer(const ygg_task *task, const ygg_reply *reply, ygg_result *res, 
 	size_t tlen;
 	const char *text = api_reply_text(reply, &tlen);
 	char *thoughts, *answer;
+	size_t alen;
 
-	text_split_think(text, tlen, &thoughts, &answer);
-	if (answer[0] == '\0') {
+	text_split_think_len(text, tlen, &thoughts, &answer, &alen);
+	if (alen == 0) {
 		api_result_fail(res, thoughts != NULL ? "the model returned only <think> reasoning and no answer"
 		                                      : "the model returned an empty reply");
 		free(thoughts);
@@ -466,7 +467,7 @@ api_reply_answer(const ygg_task *task, const ygg_reply *reply, ygg_result *res, 
 	}
 	free(thoughts);
 	if (len != NULL)
-		*len = strlen(answer);
+		*len = alen;
 	return answer;
 }
 
@@ -497,6 +498,12 @@ add_thought(struct buf *b, const char *s, size_t len)
 
 int
 text_split_think(const char *text, size_t len, char **thoughts, char **answer)
+{
+	return text_split_think_len(text, len, thoughts, answer, NULL);
+}
+
+int
+text_split_think_len(const char *text, size_t len, char **thoughts, char **answer, size_t *answer_len)
 {
 	static const char open_tag[] = "<think>", close_tag[] = "</think>";
 	const size_t ol = sizeof open_tag - 1, cl = sizeof close_tag - 1;
@@ -535,6 +542,8 @@ text_split_think(const char *text, size_t len, char **thoughts, char **answer)
 	size_t alen = an.len;
 	trim(&a, &alen);
 	*answer = xstrndup(a, alen);
+	if (answer_len != NULL)
+		*answer_len = alen; /* the reply may hold NUL bytes: strlen would stop at the first */
 	buf_free(&an);
 	*thoughts = th.len > 0 ? buf_steal(&th) : NULL;
 	buf_free(&th);

@@ -758,6 +758,8 @@ char *task_prompt(const struct ygg_task *task);
 /* The text helpers behind the table (same contracts as in ygg/plugin.h). */
 void text_code_blocks(const char *text, size_t len, ygg_code_block_cb *cb, void *arg);
 int text_split_think(const char *text, size_t len, char **thoughts, char **answer);
+/* The same, also giving the answer's length (it may contain NUL bytes). */
+int text_split_think_len(const char *text, size_t len, char **thoughts, char **answer, size_t *answer_len);
 size_t text_cut(const char *text, size_t len, size_t max);
 
 /* ---------------------------------------------------------------- plugin.c */
